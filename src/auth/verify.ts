@@ -1,0 +1,223 @@
+/**
+ * Client authentication (API.md, "Authentication"): a compact JWS minted by a tenant backend,
+ * verified with `jose` against the keys of the tenant named by `iss`.
+ *
+ * The order matters (RFC 8725 §2, §3): size and shape first, then the tenant (so we know which
+ * algorithms and keys apply), then the header (refusing key-carrying headers and algorithms the
+ * tenant does not allow), then the signature with a key of the header's family only, so an
+ * RS/EdDSA public key can never be used as an HMAC secret.
+ */
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from "jose";
+import { audience, readSecret, type Env } from "../env";
+import { GatewayError, invalidToken } from "../errors";
+import { logError } from "../log";
+import { prefixProblem } from "../keys";
+import { ASYMMETRIC_ALGORITHMS, OPERATIONS, TenantId, type Operation } from "../tenants/schema";
+import type { TenantRecord } from "../tenants/schema";
+import { getTenant } from "../tenants/store";
+
+/** Tokens larger than this are refused before any parsing (a JWT of ours is < 1 KiB). */
+export const MAX_TOKEN_BYTES = 8 * 1024;
+/** API.md: "Clock tolerance 30 s at most". */
+export const CLOCK_TOLERANCE_S = 30;
+/** Headers that would let the token choose its own verification key (RFC 8725 §3.10). */
+const KEY_CARRYING_HEADERS = ["jku", "x5u", "jwk", "x5c"] as const;
+
+export interface Principal {
+  tenant: TenantRecord;
+  sub: string;
+  /** tenant.operations narrowed by the token's `scope`. */
+  operations: ReadonlySet<Operation>;
+  /** The token's `prefix` claim ('' when absent); ends with '/'. */
+  tokenPrefix: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/**
+ * Verifies `Authorization: Bearer <jwt>` and returns who is calling.
+ * Every failure is a 401 `invalid_token`; a broken tenant store is a 503.
+ */
+export async function authenticate(
+  env: Env,
+  authorization: string | undefined,
+  now: Date = new Date(),
+): Promise<Principal> {
+  const token = bearerToken(authorization);
+  const tenant = await tenantOf(env, token);
+  const header = protectedHeader(token);
+
+  const alg = header.alg;
+  if (typeof alg !== "string" || !(tenant.auth.algorithms as readonly string[]).includes(alg)) {
+    throw invalidToken("the token's algorithm is not allowed for this tenant");
+  }
+  for (const name of KEY_CARRYING_HEADERS) {
+    if (name in header) throw invalidToken(`the '${name}' header is not accepted`);
+  }
+
+  const payload = await verifySignature(env, tenant, token, alg, now);
+  return principalFrom(tenant, payload, now);
+}
+
+function bearerToken(authorization: string | undefined): string {
+  if (authorization === undefined) throw invalidToken("missing 'Authorization: Bearer' token");
+  const match = /^Bearer ([A-Za-z0-9_=.-]+)$/.exec(authorization.trim());
+  if (match === null || match[1] === undefined) {
+    throw invalidToken("the Authorization header is not 'Bearer <token>'");
+  }
+  if (match[1].length > MAX_TOKEN_BYTES) throw invalidToken("the token is too large");
+  return match[1];
+}
+
+async function tenantOf(env: Env, token: string): Promise<TenantRecord> {
+  let unverified: JWTPayload;
+  try {
+    unverified = decodeJwt(token);
+  } catch (cause) {
+    throw invalidToken("the token is not a well-formed JWT", cause);
+  }
+  const iss = unverified.iss;
+  if (typeof iss !== "string" || !TenantId.safeParse(iss).success) {
+    throw invalidToken("the token's 'iss' does not name a tenant");
+  }
+  const tenant = await getTenant(env.KV, iss);
+  // One answer for unknown and disabled tenants, so issuers can't be probed.
+  if (tenant === null || tenant.disabled) throw invalidToken("unknown or disabled issuer");
+  return tenant;
+}
+
+function protectedHeader(token: string): Record<string, unknown> {
+  try {
+    return decodeProtectedHeader(token) as Record<string, unknown>;
+  } catch (cause) {
+    throw invalidToken("the token's header is malformed", cause);
+  }
+}
+
+async function verifySignature(
+  env: Env,
+  tenant: TenantRecord,
+  token: string,
+  alg: string,
+  now: Date,
+): Promise<JWTPayload> {
+  const options = {
+    issuer: tenant.id,
+    audience: audience(env),
+    // Only the header's algorithm family is tried: HS256 with the secret, the others with JWKS.
+    algorithms: alg === "HS256" ? ["HS256"] : asymmetricAlgorithms(tenant),
+    clockTolerance: CLOCK_TOLERANCE_S,
+    requiredClaims: ["iss", "sub", "aud", "exp", "iat"],
+    currentDate: now,
+  };
+  try {
+    if (alg === "HS256") {
+      const secret = hmacSecret(env, tenant);
+      return (await jwtVerify(token, secret, options)).payload;
+    }
+    return (await jwtVerify(token, jwksFor(tenant), options)).payload;
+  } catch (cause) {
+    if (cause instanceof GatewayError) throw cause;
+    if (cause instanceof joseErrors.JOSEError) {
+      throw invalidToken(`token verification failed: ${cause.code}`, cause);
+    }
+    throw invalidToken("token verification failed", cause);
+  }
+}
+
+function asymmetricAlgorithms(tenant: TenantRecord): string[] {
+  return tenant.auth.algorithms.filter((alg) =>
+    (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg),
+  );
+}
+
+function hmacSecret(env: Env, tenant: TenantRecord): Uint8Array {
+  const name = tenant.auth.hmacSecret;
+  const value = name === null ? undefined : readSecret(env, name);
+  if (value === undefined) {
+    logError("hmac_secret_missing", { tenant: tenant.id, secret: name });
+    throw new GatewayError("unavailable", "the tenant's HS256 secret is not configured");
+  }
+  return new TextEncoder().encode(value);
+}
+
+/** Per-tenant key sets, rebuilt only when the tenant's JWKS or jwksUrl changes. */
+const keySets = new Map<string, { source: string; getKey: JWTVerifyGetKey }>();
+const KEY_SETS_MAX = 1000;
+
+function jwksFor(tenant: TenantRecord): JWTVerifyGetKey {
+  const { jwks, jwksUrl } = tenant.auth;
+  const source = jwksUrl ?? JSON.stringify(jwks);
+  const cached = keySets.get(tenant.id);
+  if (cached !== undefined && cached.source === source) return cached.getKey;
+
+  let getKey: JWTVerifyGetKey;
+  if (jwksUrl !== null) {
+    // jose caches the fetched set (10 min) and refetches on an unknown `kid` (30 s cooldown).
+    getKey = createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 3000 });
+  } else if (jwks !== null) {
+    getKey = createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]);
+  } else {
+    throw invalidToken("the tenant accepts no asymmetric tokens");
+  }
+  if (keySets.size >= KEY_SETS_MAX) keySets.clear();
+  keySets.set(tenant.id, { source, getKey });
+  return getKey;
+}
+
+function principalFrom(tenant: TenantRecord, payload: JWTPayload, now: Date): Principal {
+  const { sub, iat, exp } = payload;
+  if (typeof sub !== "string" || sub === "") throw invalidToken("'sub' must be a string");
+  if (typeof iat !== "number" || typeof exp !== "number") {
+    throw invalidToken("'iat' and 'exp' must be numbers");
+  }
+  const nowS = Math.floor(now.getTime() / 1000);
+  if (iat > nowS + CLOCK_TOLERANCE_S) throw invalidToken("the token was issued in the future");
+  if (exp - iat > tenant.auth.maxTokenLifetime) {
+    throw invalidToken(`the token lives longer than ${tenant.auth.maxTokenLifetime} s`);
+  }
+  // Kill switch: every token issued before `revokedBefore` is refused.
+  if (iat < tenant.auth.revokedBefore) throw invalidToken("the token has been revoked");
+
+  return {
+    tenant,
+    sub,
+    operations: narrowedOperations(tenant, payload.scope),
+    tokenPrefix: tokenPrefix(payload.prefix),
+    issuedAt: iat,
+    expiresAt: exp,
+  };
+}
+
+/** `scope` narrows the tenant's operations; it never adds one. */
+function narrowedOperations(tenant: TenantRecord, scope: unknown): ReadonlySet<Operation> {
+  const granted = new Set<Operation>(tenant.operations);
+  if (scope === undefined) return granted;
+  if (typeof scope !== "string") throw invalidToken("'scope' must be a space-separated string");
+  const asked = new Set(scope.split(" "));
+  return new Set(OPERATIONS.filter((op) => granted.has(op) && asked.has(op)));
+}
+
+function tokenPrefix(prefix: unknown): string {
+  if (prefix === undefined) return "";
+  if (typeof prefix !== "string") throw invalidToken("'prefix' must be a string");
+  const problem = prefixProblem(prefix);
+  if (problem !== undefined) throw invalidToken(`'prefix' is not a valid key prefix: ${problem}`);
+  return prefix;
+}
+
+/** 403 unless the caller may perform `operation`. */
+export function requireOperation(principal: Principal, operation: Operation): void {
+  if (!principal.operations.has(operation)) {
+    throw new GatewayError("forbidden", `the token does not grant the '${operation}' operation`);
+  }
+}

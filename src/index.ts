@@ -1,0 +1,61 @@
+/**
+ * edgesign: wiring only. Middleware order: request id → CORS → body guard → auth → routes;
+ * every error is mapped once, in onError, to problem+json.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { cors } from "hono/cors";
+import { requestId } from "hono/request-id";
+import { corsOrigins } from "./env";
+import { GatewayError } from "./errors";
+import {
+  adminAuth,
+  clientAuth,
+  jsonBody,
+  problemOf,
+  problemResponse,
+  type AppEnv,
+} from "./middleware";
+import { admin } from "./routes/admin";
+import { health } from "./routes/health";
+import { presign } from "./routes/presign";
+import { VERSION } from "./version";
+
+const app = new OpenAPIHono<AppEnv>();
+
+app.use("*", requestId());
+app.use(
+  "/v1/*",
+  cors({
+    origin: (origin, c) => {
+      const allowed = corsOrigins(c.env);
+      return allowed.includes("*") || allowed.includes(origin) ? origin : null;
+    },
+    allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+    exposeHeaders: ["X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy"],
+    maxAge: 600,
+  }),
+);
+app.use("/v1/*", jsonBody());
+app.use("/admin/*", jsonBody());
+app.use("/v1/*", clientAuth());
+app.use("/admin/*", adminAuth());
+
+app.route("/", health);
+app.route("/", presign);
+app.route("/", admin);
+
+app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+  type: "http",
+  scheme: "bearer",
+  bearerFormat: "JWT",
+});
+app.doc31("/openapi.json", {
+  openapi: "3.1.0",
+  info: { title: "edgesign", version: VERSION, description: "Edge presigning gateway for S3" },
+});
+
+app.notFound((c) => problemOf(c, new GatewayError("not_found", "no such route")));
+app.onError(problemResponse);
+
+export default app;

@@ -1,0 +1,76 @@
+/** `POST /v1/presign` and `POST /v1/presign/batch` (API.md, "Client endpoints"). */
+import { createRoute, z } from "@hono/zod-openapi";
+import { GatewayError } from "../errors";
+import type { Context } from "hono";
+import { validationError, type AppEnv } from "../middleware";
+import { BatchRequest, PresignRequest, PresignResult } from "../signing/schema";
+import { presignForCaller, type CallContext } from "../signing/service";
+import { BEARER, jsonBodyOf, newRouter, problemResponses, ProblemSchema } from "./common";
+
+const CLIENT_ERRORS = problemResponses(400, 401, 403, 413, 415, 429, 503);
+
+const presignRoute = createRoute({
+  method: "post",
+  path: "/v1/presign",
+  summary: "Presign one S3 request",
+  security: BEARER,
+  request: { body: jsonBodyOf(PresignRequest) },
+  responses: {
+    200: {
+      description: "A presigned URL and the headers to send with it",
+      content: { "application/json": { schema: PresignResult } },
+    },
+    ...CLIENT_ERRORS,
+  },
+});
+
+const BatchItem = z.union([
+  PresignResult.extend({ ok: z.literal(true) }),
+  z.object({ ok: z.literal(false), error: ProblemSchema }),
+]);
+
+const batchRoute = createRoute({
+  method: "post",
+  path: "/v1/presign/batch",
+  summary: "Presign up to 100 S3 requests with one token",
+  security: BEARER,
+  request: { body: jsonBodyOf(BatchRequest) },
+  responses: {
+    200: {
+      description: "One result per request, in order; failed items carry a problem",
+      content: { "application/json": { schema: z.object({ results: z.array(BatchItem) }) } },
+    },
+    ...CLIENT_ERRORS,
+  },
+});
+
+export const presign = newRouter()
+  .openapi(presignRoute, async (c) => {
+    const result = await presignForCaller(callOf(c), c.req.valid("json"));
+    return c.json(result, 200);
+  })
+  .openapi(batchRoute, async (c) => {
+    const call = callOf(c);
+    const results = await Promise.all(
+      c.req.valid("json").requests.map(async (item, index) => {
+        try {
+          const parsed = PresignRequest.safeParse(item);
+          if (!parsed.success) throw validationError(parsed.error, `requests.${index}.`);
+          return { ok: true as const, ...(await presignForCaller(call, parsed.data)) };
+        } catch (error) {
+          if (!(error instanceof GatewayError)) throw error;
+          return { ok: false as const, error: error.toProblem(call.requestId) };
+        }
+      }),
+    );
+    return c.json({ results }, 200);
+  });
+
+function callOf(c: Context<AppEnv>): CallContext {
+  return {
+    env: c.env,
+    principal: c.get("principal"),
+    requestId: c.get("requestId"),
+    now: c.get("now"),
+  };
+}

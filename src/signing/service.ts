@@ -1,0 +1,216 @@
+/**
+ * From a verified caller and a presign body to a signed URL: grants, key, bucket, expiry,
+ * upload policy, then the signer. Knows nothing of Hono; the routes call it.
+ */
+import { requireOperation, type Principal } from "../auth/verify";
+import { readCredentials, type Env } from "../env";
+import { GatewayError } from "../errors";
+import { expandSubjectPrefix, fullKey } from "../keys";
+import { logInfo } from "../log";
+import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
+import { clientFor, presign } from "./presign";
+import type { PresignRequest, PresignResult } from "./schema";
+
+const OPERATION_OF = {
+  GET: "get",
+  HEAD: "head",
+  PUT: "put",
+  DELETE: "delete",
+} as const satisfies Record<PresignRequest["method"], Operation>;
+
+export interface CallContext {
+  env: Env;
+  principal: Principal;
+  requestId: string;
+  now: Date;
+}
+
+export async function presignForCaller(
+  call: CallContext,
+  body: PresignRequest,
+): Promise<PresignResult> {
+  const { principal, now } = call;
+  const { tenant } = principal;
+  requireOperation(principal, OPERATION_OF[body.method]);
+
+  const key = callerKey(principal, body.key);
+  const [alias, bucket] = resolveBucket(tenant, body.bucket);
+  const expiresIn = resolveExpiresIn(tenant, body.expiresIn);
+  refuseMisplacedFields(body);
+  const signedHeaders = body.method === "PUT" ? uploadHeaders(tenant, body) : {};
+
+  const { raw, creds } = readCredentials(call.env, bucket.credentials);
+  const presigned = await presign(clientFor(raw, creds), {
+    method: body.method,
+    bucket,
+    fullKey: key,
+    expiresIn,
+    now,
+    signedHeaders,
+    query: responseOverrides(body),
+  });
+
+  const expiresAt = new Date(now.getTime() + expiresIn * 1000).toISOString();
+  logInfo("url_issued", {
+    requestId: call.requestId,
+    tenant: tenant.id,
+    sub: principal.sub,
+    operation: OPERATION_OF[body.method],
+    bucket: alias,
+    key,
+    expiresAt,
+  });
+  return {
+    url: presigned.url,
+    method: body.method,
+    headers: presigned.headers,
+    bucket: alias,
+    key,
+    expiresIn,
+    expiresAt,
+    serverTime: now.toISOString(),
+  };
+}
+
+/** The caller's full key for `relativeKey`: always below tenant + subject + token prefix. */
+export function callerKey(principal: Principal, relativeKey: string): string {
+  const { tenant, sub, tokenPrefix } = principal;
+  return fullKey(
+    {
+      tenantPrefix: tenant.prefix,
+      subjectPrefix: expandSubjectPrefix(tenant.subjectPrefix, sub),
+      tokenPrefix,
+    },
+    relativeKey,
+  );
+}
+
+export function resolveBucket(
+  tenant: TenantRecord,
+  alias: string | undefined,
+): [string, BucketConfig] {
+  const name = alias ?? tenant.defaultBucket;
+  const bucket = Object.hasOwn(tenant.buckets, name) ? tenant.buckets[name] : undefined;
+  if (bucket === undefined) {
+    throw new GatewayError("forbidden", `the tenant has no bucket '${name}'`, { field: "bucket" });
+  }
+  return [name, bucket];
+}
+
+export function resolveExpiresIn(tenant: TenantRecord, expiresIn: number | undefined): number {
+  const seconds = expiresIn ?? tenant.defaultExpiresIn;
+  if (seconds > tenant.maxExpiresIn) {
+    throw new GatewayError(
+      "invalid_request",
+      `expiresIn must be at most ${tenant.maxExpiresIn} s for this tenant`,
+      { field: "expiresIn" },
+    );
+  }
+  return seconds;
+}
+
+/**
+ * The headers a presigned PUT signs, so S3 itself refuses an upload that breaks the tenant's
+ * policy: content-length (required when `upload.maxBytes` is set), content-type (required and
+ * matched when `upload.contentTypes` is set), the SHA-256 checksum and user metadata.
+ */
+function uploadHeaders(tenant: TenantRecord, body: PresignRequest): Record<string, string> {
+  const policy = tenant.upload;
+  const headers: Record<string, string> = {};
+
+  if (body.contentLength !== undefined) {
+    if (policy.maxBytes !== undefined && body.contentLength > policy.maxBytes) {
+      throw new GatewayError(
+        "payload_too_large",
+        `contentLength exceeds the tenant's upload limit of ${policy.maxBytes} bytes`,
+        { field: "contentLength" },
+      );
+    }
+    headers["content-length"] = String(body.contentLength);
+  } else if (policy.maxBytes !== undefined) {
+    throw new GatewayError("invalid_request", "contentLength is required for uploads", {
+      field: "contentLength",
+    });
+  }
+
+  if (body.contentType !== undefined) {
+    if (policy.contentTypes !== undefined && !matchesAny(body.contentType, policy.contentTypes)) {
+      throw new GatewayError(
+        "unsupported_media_type",
+        `content type '${body.contentType}' is not allowed for uploads`,
+        { field: "contentType" },
+      );
+    }
+    headers["content-type"] = body.contentType;
+  } else if (policy.contentTypes !== undefined) {
+    throw new GatewayError("invalid_request", "contentType is required for uploads", {
+      field: "contentType",
+    });
+  }
+
+  if (body.checksumSha256 !== undefined) {
+    headers["x-amz-checksum-sha256"] = body.checksumSha256;
+    headers["x-amz-sdk-checksum-algorithm"] = "SHA256";
+  } else if (policy.requireChecksum) {
+    throw new GatewayError("invalid_request", "checksumSha256 is required for uploads", {
+      field: "checksumSha256",
+    });
+  }
+
+  for (const [name, value] of Object.entries(body.metadata ?? {})) {
+    headers[`x-amz-meta-${name}`] = value;
+  }
+  return headers;
+}
+
+/** `image/*` matches `image/png`; parameters (`; charset=…`) are ignored; case-insensitive. */
+export function matchesAny(contentType: string, patterns: readonly string[]): boolean {
+  const essence = (contentType.split(";")[0] ?? "").trim().toLowerCase();
+  const [type, subtype] = essence.split("/");
+  if (!type || !subtype) return false;
+  return patterns.some((pattern) => {
+    const [pType, pSubtype] = pattern.toLowerCase().split("/");
+    return (pType === "*" || pType === type) && (pSubtype === "*" || pSubtype === subtype);
+  });
+}
+
+const UPLOAD_FIELDS = ["contentType", "contentLength", "checksumSha256", "metadata"] as const;
+const READ_FIELDS = [
+  "responseContentDisposition",
+  "responseContentType",
+  "responseCacheControl",
+] as const;
+const FIELDS_OF_METHOD: Record<PresignRequest["method"], readonly string[]> = {
+  GET: READ_FIELDS,
+  HEAD: READ_FIELDS,
+  PUT: UPLOAD_FIELDS,
+  DELETE: [],
+};
+
+/** Upload fields only make sense on PUT, response overrides only on GET/HEAD: say so. */
+function refuseMisplacedFields(body: PresignRequest): void {
+  const allowed = FIELDS_OF_METHOD[body.method];
+  const misplaced = [...UPLOAD_FIELDS, ...READ_FIELDS].find(
+    (field) => body[field] !== undefined && !allowed.includes(field),
+  );
+  if (misplaced !== undefined) {
+    throw new GatewayError("invalid_request", `${misplaced} is not used with ${body.method}`, {
+      field: misplaced,
+    });
+  }
+}
+
+/** GET/HEAD `response-*` overrides, signed as query parameters (S3 GetObject). */
+function responseOverrides(body: PresignRequest): Record<string, string> {
+  const query: Record<string, string> = {};
+  if (body.responseContentDisposition !== undefined) {
+    query["response-content-disposition"] = body.responseContentDisposition;
+  }
+  if (body.responseContentType !== undefined) {
+    query["response-content-type"] = body.responseContentType;
+  }
+  if (body.responseCacheControl !== undefined) {
+    query["response-cache-control"] = body.responseCacheControl;
+  }
+  return query;
+}

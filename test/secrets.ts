@@ -1,0 +1,18 @@
+/**
+ * Test-only secret values bound into the test worker. Fake by construction; the security
+ * suite scans responses and logs for them.
+ */
+export const TEST_SECRETS = {
+  ADMIN_TOKEN: "test-admin-token-5f1c0a7e9b2d4c68",
+  S3_TEST: JSON.stringify({
+    accessKeyId: "AKIATESTACCESSKEY001",
+    secretAccessKey: "test/secret+key/0123456789abcdefGHIJKLMN",
+  }),
+  S3_TEMP: JSON.stringify({
+    accessKeyId: "ASIATESTTEMPKEY00002",
+    secretAccessKey: "temp/secret+key/0123456789abcdefGHIJKLMN",
+    sessionToken: "FwoGZXIvYXdzEXAMPLE//session+token=",
+  }),
+  S3_BROKEN: "{not json",
+  HMAC_TEST: "hmac-shared-secret-for-tests-0123456789abcdef",
+} as const;
