@@ -62,7 +62,8 @@ elapsed() { awk -v s="$START_TS" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e
 
 # Run the ceph CLI tools against our private cluster only.
 ceph_() { ceph -c "$CONF" --connect-timeout 10 "$@"; }
-rgw_admin() { radosgw-admin -c "$CONF" -n client.rgw.edgesign "$@"; }
+# radosgw-admin reads radosgw's config section but logs to a file of its own.
+rgw_admin() { radosgw-admin -c "$CONF" -n client.rgw.edgesign --log-file="$LOG_DIR/radosgw-admin.log" "$@"; }
 
 pid_alive() { # pid_alive FILE -> 0 if the pid recorded in FILE is a running process
   local f="$1" pid
@@ -72,8 +73,10 @@ pid_alive() { # pid_alive FILE -> 0 if the pid recorded in FILE is a running pro
 }
 
 rgw_answers() { # anonymous GET / -> 200 with an (empty) ListAllMyBuckets result
-  curl -fsS -o /dev/null --max-time 3 "$S3_ENDPOINT/" 2>/dev/null
+  curl -fsS --max-time 3 "$S3_ENDPOINT/" 2>/dev/null | grep -q ListAllMyBucketsResult
 }
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 is_up() {
   local f
@@ -104,7 +107,7 @@ diagnostics() {
     log "---- tail -n 40 $f ----"
     tail -n 40 "$f" >&2 || true
   done
-  if [[ -e "$CONF" ]] && command -v ceph >/dev/null; then
+  if [[ -e "$CONF" ]] && command -v ceph >/dev/null && pid_alive "$RUN_DIR/mon.a.pid"; then
     log "---- ceph -s ----"
     timeout 15 ceph -c "$CONF" --connect-timeout 5 -s >&2 2>&1 || true
   fi
@@ -117,11 +120,15 @@ fail() {
   exit 1
 }
 
-wait_for() { # wait_for SECONDS DESCRIPTION CMD... -> poll CMD every 0.5 s
-  local limit="$1" what="$2" deadline
-  shift 2
+wait_for() { # wait_for SECONDS DESCRIPTION PIDFILE CMD... -> poll CMD every 0.5 s
+  # Gives up early if the daemon whose pid is in PIDFILE has exited.
+  local limit="$1" what="$2" pidfile="$3" deadline
+  shift 3
   deadline=$(($(date +%s) + limit))
   until "$@" >/dev/null 2>&1; do
+    if [[ -s "$pidfile" ]] && ! pid_alive "$pidfile"; then
+      fail "$(basename "$pidfile" .pid) exited while waiting for $what"
+    fi
     (($(date +%s) < deadline)) || fail "timed out after ${limit}s waiting for $what"
     sleep 0.5
   done
@@ -191,9 +198,8 @@ mon max pg per osd = 1000
 mon warn on insecure global id reclaim = false
 mon warn on insecure global id reclaim allowed = false
 
-# Keep every file inside the state dir.
+# Keep every file inside the state dir (admin sockets go to run dir).
 run dir = $RUN_DIR
-admin socket = $RUN_DIR/\$cluster-\$name.asok
 log file = $LOG_DIR/\$cluster-\$name.log
 mon cluster log file = $LOG_DIR/\$cluster.log
 crash dir = $RGW_DIR/crash
@@ -244,6 +250,11 @@ start_cluster() {
   echo "$fsid" >"$RGW_DIR/fsid"
   write_conf "$fsid"
 
+  local port
+  for port in 3300 6789 "$RGW_PORT"; do
+    port_in_use "$port" && fail "127.0.0.1:$port is already in use by another process"
+  done
+
   # --- monitor -------------------------------------------------------------
   monmaptool --create --clobber --fsid "$fsid" \
     --addv a '[v2:127.0.0.1:3300,v1:127.0.0.1:6789]' "$RGW_DIR/monmap" >/dev/null
@@ -251,7 +262,7 @@ start_cluster() {
     fail "ceph-mon --mkfs failed"
   ceph-mon -c "$CONF" -i a --pid-file "$RUN_DIR/mon.a.pid" >>"$LOG_DIR/setup.log" 2>&1 ||
     fail "ceph-mon did not start"
-  wait_for 30 "the monitor" ceph_ mon stat
+  wait_for 30 "the monitor" "$RUN_DIR/mon.a.pid" ceph_ mon stat
   log "mon up at $(elapsed)s"
 
   # --- OSD (memstore) ------------------------------------------------------
@@ -262,7 +273,7 @@ start_cluster() {
     fail "ceph-osd --mkfs failed"
   ceph-osd -c "$CONF" -i 0 --pid-file "$RUN_DIR/osd.0.pid" >>"$LOG_DIR/setup.log" 2>&1 ||
     fail "ceph-osd did not start"
-  wait_for 60 "the OSD to be up" osd_up
+  wait_for 60 "the OSD to be up" "$RUN_DIR/osd.0.pid" osd_up
   log "osd up at $(elapsed)s"
 
   # --- radosgw ---------------------------------------------------------------
@@ -270,7 +281,7 @@ start_cluster() {
   # default realm-less zonegroup "default" / zone "default".
   radosgw -c "$CONF" -n client.rgw.edgesign --pid-file "$RUN_DIR/radosgw.pid" \
     >>"$LOG_DIR/setup.log" 2>&1 || fail "radosgw did not start"
-  wait_for 90 "radosgw to answer on $S3_ENDPOINT" rgw_answers
+  wait_for 90 "radosgw to answer on $S3_ENDPOINT" "$RUN_DIR/radosgw.pid" rgw_answers
   log "radosgw answering at $(elapsed)s"
 }
 

@@ -128,7 +128,7 @@ async function verifySignature(
   } catch (cause) {
     if (cause instanceof GatewayError) throw cause;
     if (cause instanceof joseErrors.JOSEError) {
-      throw invalidToken(`token verification failed: ${cause.code}`, cause);
+      throw invalidToken(`token verification failed: ${cause.message}`, cause);
     }
     throw invalidToken("token verification failed", cause);
   }

@@ -66,22 +66,28 @@ const ContentTypePattern = z
   .string()
   .regex(/^([a-z0-9!#$&^_.+-]+|\*)\/([a-z0-9!#$&^_.+-]+|\*)$/i, "a type/subtype pattern");
 
-export const BucketConfig = z.strictObject({
-  endpoint: z
-    .url({ protocol: /^https?$/ })
-    .refine((url) => new URL(url).pathname === "/" && !url.includes("?"), "an origin, no path")
-    .openapi({ example: "https://s3.us-east-1.amazonaws.com" }),
-  bucket: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name (3-63 a-z 0-9 . -)"),
-  region: z
-    .string()
-    .regex(/^[a-z0-9-]{1,64}$/)
-    .default("us-east-1"),
-  style: z.enum(["path", "virtual"]).default("virtual"),
-  credentials: SecretName,
-  supportsPost: z.boolean().default(true),
-});
+export const BucketConfig = z
+  .strictObject({
+    endpoint: z
+      .url({ protocol: /^https?$/ })
+      .refine((url) => new URL(url).pathname === "/" && !url.includes("?"), "an origin, no path")
+      .openapi({ example: "https://s3.us-east-1.amazonaws.com" }),
+    bucket: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name (3-63 a-z 0-9 . -)"),
+    region: z
+      .string()
+      .regex(/^[a-z0-9-]{1,64}$/)
+      .default("us-east-1"),
+    style: z.enum(["path", "virtual"]).default("virtual"),
+    credentials: SecretName,
+    supportsPost: z.boolean().default(true),
+  })
+  .refine(
+    (bucket) =>
+      bucket.style === "path" || !/^(\d+\.){3}\d+$|^\[/.test(new URL(bucket.endpoint).hostname),
+    { path: ["style"], message: "virtual-host style needs a host name endpoint, not an IP" },
+  );
 export type BucketConfig = z.infer<typeof BucketConfig>;
 
 const RateLimitWindow = z.strictObject({
