@@ -22,7 +22,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 const JSON_MEDIA_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;
 
 /**
- * Requests with a body must be JSON (415) of at most 64 KiB (413), checked before any parsing.
+ * Requests that carry a body must be JSON (415) of at most 64 KiB (413), checked before any parsing.
  * @example app.use("/v1/*", jsonBody())
  */
 export function jsonBody(): MiddlewareHandler<AppEnv> {
@@ -33,9 +33,8 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
     },
   });
   return async function jsonBody(c, next) {
-    if (c.req.method !== "POST" && c.req.method !== "PUT" && c.req.method !== "PATCH") {
-      return next();
-    }
+    // A POST without a body (e.g. /admin/tenants/:id/revoke) has nothing to check.
+    if (c.req.raw.body === null) return next();
     if (!JSON_MEDIA_TYPE.test(c.req.header("content-type") ?? "")) {
       throw new GatewayError("unsupported_media_type", "send 'Content-Type: application/json'");
     }

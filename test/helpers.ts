@@ -45,7 +45,7 @@ export type TenantInput = Record<string, unknown> & { id: string };
 export function tenantRecord(id: string, jwks: JWK[], overrides: Record<string, unknown> = {}) {
   return {
     id,
-    auth: { jwks: { keys: jwks } },
+    auth: { jwks: { keys: structuredClone(jwks) } },
     prefix: `${id}/`,
     subjectPrefix: "users/{sub}/",
     buckets: {

@@ -1,0 +1,158 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import app from "../../src/index";
+import { call, expectProblem, mintToken, seedTenant } from "../helpers";
+
+async function token() {
+  const { id, key } = await seedTenant();
+  return mintToken(key, { iss: id });
+}
+
+describe("request bodies", () => {
+  it("refuses bodies over 64 KiB with 413 before authenticating", async () => {
+    const res = await call("/v1/presign", {
+      rawBody: JSON.stringify({ method: "GET", key: "a", pad: "x".repeat(64 * 1024) }),
+      headers: { "Content-Type": "application/json" },
+    });
+    await expectProblem(res, 413, "payload_too_large");
+  });
+
+  it("refuses non-JSON content types with 415", async () => {
+    for (const contentType of ["text/plain", "application/x-www-form-urlencoded", ""]) {
+      const res = await call("/v1/presign", {
+        token: await token(),
+        rawBody: "method=GET&key=a",
+        headers: contentType ? { "Content-Type": contentType } : {},
+      });
+      await expectProblem(res, 415, "unsupported_media_type");
+    }
+  });
+
+  it("refuses malformed JSON with 400", async () => {
+    const res = await call("/v1/presign", {
+      token: await token(),
+      rawBody: '{"method": "GET", "key": ',
+      headers: { "Content-Type": "application/json" },
+    });
+    const problem = await expectProblem(res, 400, "invalid_request");
+    expect(problem.detail).toMatch(/JSON/);
+  });
+
+  it("names the offending field of a wrong body", async () => {
+    const t = await token();
+    const cases: [unknown, string][] = [
+      [{ key: "a" }, "method"],
+      [{ method: "GET" }, "key"],
+      [{ method: "GET", key: 7 }, "key"],
+      [{ method: "GET", key: "a", expiresIn: "60" }, "expiresIn"],
+      [{ method: "GET", key: "a", extra: true }, "extra"],
+      [{ method: "PUT", key: "a", metadata: { "Bad Name": "x" } }, "metadata.Bad Name"],
+      [[1, 2], "body"],
+      [null, "body"],
+    ];
+    for (const [body, field] of cases) {
+      const res = await call("/v1/presign", {
+        token: t,
+        rawBody: JSON.stringify(body),
+        headers: { "Content-Type": "application/json" },
+      });
+      const problem = await expectProblem(res, 400, "invalid_request");
+      expect(problem.field).toBe(field);
+    }
+  });
+
+  it("treats __proto__ and constructor keys as unknown fields, not as prototypes", async () => {
+    const res = await call("/v1/presign", {
+      token: await token(),
+      rawBody: '{"method":"GET","key":"a","__proto__":{"admin":true}}',
+      headers: { "Content-Type": "application/json" },
+    });
+    await expectProblem(res, 400, "invalid_request");
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+  });
+});
+
+describe("CORS", () => {
+  const corsEnv = {
+    ...(env as unknown as Record<string, unknown>),
+    CORS_ORIGINS: "https://app.example, https://b.example",
+  };
+
+  it("answers preflight for an allowed origin and exposes the request id", async () => {
+    const res = await app.fetch(
+      new Request("https://gateway.test/v1/presign", {
+        method: "OPTIONS",
+        headers: {
+          Origin: "https://app.example",
+          "Access-Control-Request-Method": "POST",
+          "Access-Control-Request-Headers": "authorization, content-type",
+        },
+      }),
+      corsEnv,
+    );
+    expect(res.status).toBe(204);
+    expect(res.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example");
+    expect(res.headers.get("Access-Control-Allow-Headers")).toMatch(/Authorization/);
+  });
+
+  it("sends no CORS headers to an origin that is not configured", async () => {
+    const res = await app.fetch(
+      new Request("https://gateway.test/v1/presign", {
+        method: "OPTIONS",
+        headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "POST" },
+      }),
+      corsEnv,
+    );
+    expect(res.headers.get("Access-Control-Allow-Origin")).toBeNull();
+  });
+
+  it("adds CORS headers to actual responses, errors included", async () => {
+    const res = await app.fetch(
+      new Request("https://gateway.test/v1/presign", {
+        method: "POST",
+        headers: { Origin: "https://b.example", "Content-Type": "application/json" },
+        body: "{}",
+      }),
+      corsEnv,
+    );
+    expect(res.status).toBe(401);
+    expect(res.headers.get("Access-Control-Allow-Origin")).toBe("https://b.example");
+    expect(res.headers.get("Access-Control-Expose-Headers")).toMatch(/X-Request-Id/);
+  });
+});
+
+describe("errors", () => {
+  it("are problem+json with type, title, status, detail, code and requestId", async () => {
+    const res = await call("/v1/presign", { body: { method: "GET", key: "a" } });
+    const problem = await expectProblem(res, 401, "invalid_token");
+    expect(problem).toMatchObject({
+      type: "urn:edgesign:problem:invalid_token",
+      title: "Invalid token",
+      status: 401,
+      requestId: res.headers.get("X-Request-Id"),
+    });
+    expect(typeof problem.detail).toBe("string");
+    expect(res.headers.get("Cache-Control")).toBe("no-store");
+  });
+});
+
+describe("GET /openapi.json", () => {
+  it("documents every route the app serves as OpenAPI 3.1", async () => {
+    const res = await call("/openapi.json");
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    };
+    expect(doc.openapi).toBe("3.1.0");
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map(
+        (method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`,
+      ),
+    );
+    const served = app.routes
+      .filter((route) => route.method !== "ALL" && route.path !== "/openapi.json")
+      .map((route) => `${route.method} ${route.path}`);
+    expect(new Set(documented)).toEqual(new Set(served));
+  });
+});
