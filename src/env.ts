@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { GatewayError } from "./errors";
+import { parseJsonAs } from "./json";
 import { logError } from "./log";
 
 export type Env = Cloudflare.Env & {
@@ -39,18 +40,12 @@ export function readCredentials(env: Env, name: string): { raw: string; creds: S
     logError("credentials_missing", { secret: name });
     throw new GatewayError("unavailable", "the bucket's credentials are not configured");
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    json = undefined;
-  }
-  const parsed = S3Credentials.safeParse(json);
-  if (!parsed.success) {
+  const creds = parseJsonAs(S3Credentials, raw);
+  if (creds === undefined) {
     logError("credentials_invalid", { secret: name });
     throw new GatewayError("unavailable", "the bucket's credentials are not configured");
   }
-  return { raw, creds: parsed.data };
+  return { raw, creds };
 }
 
 /** `CORS_ORIGINS`: comma-separated origins, `*` for any, empty for none. */

@@ -6,6 +6,7 @@
  * locations) plus this TTL. The README states what that means for revocation.
  */
 import { GatewayError } from "../errors";
+import { parseJsonAs } from "../json";
 import { logError } from "../log";
 import { TenantRecord } from "./schema";
 

@@ -1,0 +1,159 @@
+/**
+ * e2e helpers (Node): the gateway and radosgw addresses come from scripts/e2e.mjs; S3 requests
+ * go through node:http so virtual-host names (`<bucket>.s3.localhost`) reach loopback without
+ * touching /etc/hosts, and so the exact bytes and headers we send are under our control.
+ */
+import { request } from "node:http";
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === "") {
+    throw new Error(`${name} is not set: run the e2e suite with 'npm run test:e2e'`);
+  }
+  return value;
+}
+
+export const GATEWAY_URL = required("GATEWAY_URL");
+export const ADMIN_TOKEN = required("ADMIN_TOKEN");
+export const S3 = {
+  endpoint: required("S3_ENDPOINT"),
+  region: required("S3_REGION"),
+  bucket: required("S3_BUCKET"),
+  bucketB: required("S3_BUCKET_B"),
+  /** `s3.localhost:7480`: virtual-host style URLs are `<bucket>.<this>`. */
+  vhostSuffix: required("S3_VHOST_SUFFIX"),
+};
+
+export interface S3Response {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** One HTTP request to S3, exactly as given; `*.localhost` resolves to 127.0.0.1. */
+export function s3Request(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: Buffer | string } = {},
+): Promise<S3Response> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        // The raw path and query as the gateway produced them: no re-encoding.
+        path: url.slice(url.indexOf("/", url.indexOf("//") + 2)),
+        method: options.method ?? "GET",
+        headers: options.headers,
+        lookup: (hostname, _opts, callback) => {
+          if (hostname === "localhost" || hostname.endsWith(".localhost")) {
+            (callback as (e: Error | null, a: string, f: number) => void)(null, "127.0.0.1", 4);
+          } else {
+            callback(new Error(`e2e tests only talk to loopback, not ${hostname}`), "", 4);
+          }
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
+
+export interface TestTenant {
+  id: string;
+  key: CryptoKey;
+  kid: string;
+  token: (claims?: Record<string, unknown>, sub?: string) => Promise<string>;
+}
+
+/** Creates a tenant through the admin API with its own EdDSA key; buckets `path` and `vhost`. */
+export async function createTenant(
+  id: string,
+  bucket: string,
+  overrides: Record<string, unknown> = {},
+): Promise<TestTenant> {
+  const { privateKey, publicKey } = await generateKeyPair("EdDSA", { extractable: true });
+  const kid = `${id}-key`;
+  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: "EdDSA" };
+  const record = {
+    id,
+    auth: { jwks: { keys: [publicJwk] } },
+    prefix: `${id}/`,
+    buckets: {
+      path: {
+        endpoint: S3.endpoint,
+        bucket,
+        region: S3.region,
+        style: "path",
+        credentials: "S3_E2E",
+      },
+      vhost: {
+        endpoint: `http://${S3.vhostSuffix}`,
+        bucket,
+        region: S3.region,
+        style: "virtual",
+        credentials: "S3_E2E",
+      },
+    },
+    defaultBucket: "path",
+    maxExpiresIn: 3600,
+    ...overrides,
+  };
+  const res = await fetch(`${GATEWAY_URL}/admin/tenants/${id}`, {
+    method: "PUT",
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify(record),
+  });
+  if (res.status !== 200) throw new Error(`tenant ${id}: ${res.status} ${await res.text()}`);
+  return {
+    id,
+    key: privateKey,
+    kid,
+    token: async (claims = {}, sub = "alice") => {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({ sub, ...claims })
+        .setProtectedHeader({ alg: "EdDSA", kid })
+        .setIssuer(id)
+        .setAudience("edgesign")
+        .setIssuedAt(now)
+        .setExpirationTime(now + 300)
+        .sign(privateKey);
+    },
+  };
+}
+
+export interface Presigned {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  key: string;
+  expiresAt: string;
+}
+
+/** POST /v1/presign; throws unless 200. */
+export async function presign(token: string, body: Record<string, unknown>): Promise<Presigned> {
+  const res = await fetch(`${GATEWAY_URL}/v1/presign`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`presign ${res.status}: ${text}`);
+  return JSON.parse(text) as Presigned;
+}
+
+/** A unique run id so reruns against a kept radosgw never collide. */
+export const RUN = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
