@@ -6,12 +6,51 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { AwsClient } from "aws4fetch";
 
+// STS on: the suite also proves presigned URLs made with temporary credentials (session token).
 const rgw = (command) =>
   spawnSync("bash", ["scripts/rgw.sh", command], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, RGW_STS: "1" },
   });
+
+/** Temporary credentials from radosgw's STS AssumeRole, signed with the static test keys. */
+async function assumeRole(s3) {
+  const sts = new AwsClient({
+    accessKeyId: s3.S3_ACCESS_KEY_ID,
+    secretAccessKey: s3.S3_SECRET_ACCESS_KEY,
+    service: "sts",
+    region: s3.S3_REGION,
+    retries: 0,
+  });
+  const form = new URLSearchParams({
+    Action: "AssumeRole",
+    RoleArn: s3.S3_ROLE_ARN,
+    RoleSessionName: "edgesign-e2e",
+    DurationSeconds: "3600",
+    Version: "2011-06-15",
+  });
+  const res = await sts.fetch(`${s3.S3_ENDPOINT}/`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: form.toString(),
+  });
+  const xml = await res.text();
+  const field = (name) => new RegExp(`<${name}>([^<]+)</${name}>`).exec(xml)?.[1];
+  const credentials = {
+    accessKeyId: field("AccessKeyId"),
+    secretAccessKey: field("SecretAccessKey"),
+    sessionToken: field("SessionToken"),
+  };
+  if (!res.ok || Object.values(credentials).some((v) => v === undefined)) {
+    throw new Error(
+      `AssumeRole failed (${res.status}); is a radosgw without STS running? 'npm run rgw:stop' first. ${xml}`,
+    );
+  }
+  return credentials;
+}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -61,7 +100,11 @@ try {
     secretAccessKey: s3.S3_SECRET_ACCESS_KEY,
   });
   const varsFile = join(work, "e2e.vars");
-  writeFileSync(varsFile, `ADMIN_TOKEN=${adminToken}\nS3_E2E=${credentials}\n`);
+  const temporary = JSON.stringify(await assumeRole(s3));
+  writeFileSync(
+    varsFile,
+    `ADMIN_TOKEN=${adminToken}\nS3_E2E=${credentials}\nS3_E2E_TEMP=${temporary}\n`,
+  );
 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;

@@ -46,11 +46,17 @@ export function s3Request(
         path: url.slice(url.indexOf("/", url.indexOf("//") + 2)),
         method: options.method ?? "GET",
         headers: options.headers,
-        lookup: (hostname, _opts, callback) => {
-          if (hostname === "localhost" || hostname.endsWith(".localhost")) {
-            (callback as (e: Error | null, a: string, f: number) => void)(null, "127.0.0.1", 4);
-          } else {
+        lookup: (hostname, opts, callback) => {
+          if (hostname !== "localhost" && !hostname.endsWith(".localhost")) {
             callback(new Error(`e2e tests only talk to loopback, not ${hostname}`), "", 4);
+          } else if (opts.all) {
+            // Node ≥ 20 asks for every address (happy eyeballs) and wants an array back.
+            (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(
+              null,
+              [{ address: "127.0.0.1", family: 4 }],
+            );
+          } else {
+            callback(null, "127.0.0.1", 4);
           }
         },
       },
@@ -79,7 +85,10 @@ export interface TestTenant {
   token: (claims?: Record<string, unknown>, sub?: string) => Promise<string>;
 }
 
-/** Creates a tenant through the admin API with its own EdDSA key; buckets `path` and `vhost`. */
+/**
+ * Creates a tenant through the admin API with its own EdDSA key. Buckets (all the same S3 bucket):
+ * `path` (path style), `vhost` (virtual-host style), `temp` (STS temporary credentials).
+ */
 export async function createTenant(
   id: string,
   bucket: string,
@@ -99,6 +108,13 @@ export async function createTenant(
         region: S3.region,
         style: "path",
         credentials: "S3_E2E",
+      },
+      temp: {
+        endpoint: S3.endpoint,
+        bucket,
+        region: S3.region,
+        style: "path",
+        credentials: "S3_E2E_TEMP",
       },
       vhost: {
         endpoint: `http://${S3.vhostSuffix}`,
