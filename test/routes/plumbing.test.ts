@@ -156,3 +156,28 @@ describe("GET /openapi.json", () => {
     expect(new Set(documented)).toEqual(new Set(served));
   });
 });
+
+describe("X-Request-Id", () => {
+  it("is on every kind of response: success, problem, preflight, 413, 404", async () => {
+    const corsEnv = { ...(env as unknown as Record<string, unknown>), CORS_ORIGINS: "*" };
+    const responses = [
+      await call("/healthz"),
+      await call("/openapi.json"),
+      await call("/nope"),
+      await call("/v1/presign", { body: { method: "GET", key: "a" } }),
+      await call("/v1/presign", {
+        rawBody: "x".repeat(70_000),
+        headers: { "Content-Type": "application/json" },
+      }),
+      await app.fetch(
+        new Request("https://gateway.test/v1/presign", {
+          method: "OPTIONS",
+          headers: { Origin: "https://a.example", "Access-Control-Request-Method": "POST" },
+        }),
+        corsEnv,
+      ),
+    ];
+    for (const res of responses)
+      expect(res.headers.get("X-Request-Id"), String(res.status)).toMatch(/^[\w-]+$/);
+  });
+});
