@@ -18,6 +18,7 @@ import {
 import { admin } from "./routes/admin";
 import { health } from "./routes/health";
 import { presign } from "./routes/presign";
+import { uploads } from "./routes/uploads";
 import { VERSION } from "./version";
 
 const app = new OpenAPIHono<AppEnv>();
@@ -43,6 +44,7 @@ app.use("/admin/*", adminAuth());
 
 app.route("/", health);
 app.route("/", presign);
+app.route("/", uploads);
 app.route("/", admin);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
@@ -58,4 +60,5 @@ app.doc31("/openapi.json", {
 app.notFound((c) => problemOf(c, new GatewayError("not_found", "no such route")));
 app.onError(problemResponse);
 
+export { RateLimitCounter } from "./ratelimit/exact";
 export default app;

@@ -1,4 +1,5 @@
 /** Shared test fixtures: tenants, key pairs, token minting and a request helper. */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
 import app from "../src/index";
@@ -145,8 +146,15 @@ interface CallOptions {
   headers?: Record<string, string>;
 }
 
-/** Sends a request through the worker's fetch handler with the test bindings. */
-export async function call(path: string, options: CallOptions = {}): Promise<Response> {
+/**
+ * Sends a request through the worker's fetch handler with the test bindings (or `bindings`),
+ * and waits for its `waitUntil` work so tests see a settled state.
+ */
+export async function call(
+  path: string,
+  options: CallOptions = {},
+  bindings: Record<string, unknown> = env as unknown as Record<string, unknown>,
+): Promise<Response> {
   const headers = new Headers(options.headers);
   if (options.token !== undefined) headers.set("Authorization", `Bearer ${options.token}`);
   if (options.admin !== undefined && options.admin !== false) {
@@ -163,7 +171,10 @@ export async function call(path: string, options: CallOptions = {}): Promise<Res
     headers,
     ...(body === undefined ? {} : { body }),
   });
-  return app.fetch(request, env);
+  const ctx = createExecutionContext();
+  const response = await app.fetch(request, bindings, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
 }
 
 /** POST /v1/presign with `body`, returning status and parsed JSON. */

@@ -1,6 +1,8 @@
 /** OpenAPI pieces shared by the route files. */
 import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { validationError, type AppEnv } from "../middleware";
+import { chargeRateLimit } from "../ratelimit";
 import { PROBLEMS } from "../errors";
 
 export const ProblemSchema = z
@@ -41,4 +43,32 @@ export function newRouter(): OpenAPIHono<AppEnv> {
       if (!result.success) throw validationError(result.error);
     },
   });
+}
+
+/**
+ * Charges `cost` URLs to the caller's tenant and subject windows and puts the RateLimit headers
+ * on the response (a refusal throws 429 carrying them).
+ */
+export async function chargeCaller(c: Context<AppEnv>, cost: number): Promise<void> {
+  const { tenant, sub } = c.get("principal");
+  const headers = await chargeRateLimit({
+    env: c.env,
+    tenant,
+    sub,
+    cost,
+    nowMs: c.get("now").getTime(),
+    waitUntil: waitUntilOf(c),
+    requestId: c.get("requestId"),
+  });
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+}
+
+/** `ctx.waitUntil`, or a fire-and-forget fallback where no execution context exists. */
+export function waitUntilOf(c: Context<AppEnv>): (promise: Promise<unknown>) => void {
+  try {
+    const ctx = c.executionCtx;
+    return (promise) => ctx.waitUntil(promise);
+  } catch {
+    return (promise) => void promise.catch(() => undefined);
+  }
 }

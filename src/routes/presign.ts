@@ -5,7 +5,14 @@ import type { Context } from "hono";
 import { validationError, type AppEnv } from "../middleware";
 import { BatchRequest, PresignRequest, PresignResult } from "../signing/schema";
 import { presignForCaller, type CallContext } from "../signing/service";
-import { BEARER, jsonBodyOf, newRouter, problemResponses, ProblemSchema } from "./common";
+import {
+  BEARER,
+  chargeCaller,
+  jsonBodyOf,
+  newRouter,
+  problemResponses,
+  ProblemSchema,
+} from "./common";
 
 const CLIENT_ERRORS = problemResponses(400, 401, 403, 413, 415, 429, 503);
 
@@ -46,13 +53,18 @@ const batchRoute = createRoute({
 
 export const presign = newRouter()
   .openapi(presignRoute, async (c) => {
-    const result = await presignForCaller(callOf(c), c.req.valid("json"));
+    const body = c.req.valid("json");
+    await chargeCaller(c, 1);
+    const result = await presignForCaller(callOf(c), body);
     return c.json(result, 200);
   })
   .openapi(batchRoute, async (c) => {
     const call = callOf(c);
+    const { requests } = c.req.valid("json");
+    // One charge per item, valid or not (API.md): the whole batch fits or is refused.
+    await chargeCaller(c, requests.length);
     const results = await Promise.all(
-      c.req.valid("json").requests.map(async (item, index) => {
+      requests.map(async (item, index) => {
         try {
           const parsed = PresignRequest.safeParse(item);
           if (!parsed.success) throw validationError(parsed.error, `requests.${index}.`);

@@ -150,7 +150,14 @@ export const TenantRecord = z
       })
       .default({ requireChecksum: false }),
     rateLimit: z
-      .strictObject({ tenant: RateLimitWindow.optional(), subject: RateLimitWindow.optional() })
+      .strictObject({
+        tenant: RateLimitWindow.optional(),
+        subject: RateLimitWindow.optional(),
+        /** "kv": approximate, cheap (default); "exact": a Durable Object per tenant. */
+        mode: z.enum(["kv", "exact"]).default("kv"),
+        /** When the counter store fails: admit (true, default) or refuse with 503. */
+        failOpen: z.boolean().default(true),
+      })
       .optional(),
   })
   .superRefine((tenant, ctx) => {
