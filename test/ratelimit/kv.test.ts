@@ -196,6 +196,40 @@ describe("KvRateLimiter across isolates", () => {
   });
 });
 
+describe("KV operations per 1,000 requests (the README's cost figures)", () => {
+  const noop = () => undefined;
+  for (const [rate, maxPuts, maxLists] of [
+    [1000, 1, 3],
+    [100, 10, 12],
+    [10, 100, 102],
+  ] as const) {
+    it(`at ${rate} req/s one scope costs ≤ ${maxPuts} writes and ≤ ${maxLists} lists`, async () => {
+      const start = Date.UTC(2026, 10, 23, 15, 0, 0) + rate; // a fresh scope per case
+      const counting = countingKv();
+      const limiter = new KvRateLimiter(`isolate-ops-${rate}`);
+      const check = {
+        name: "tenant" as const,
+        scope: `t:ops-${rate}`,
+        window: { limit: 1e6, period: 3600 },
+      };
+      const pending: Promise<unknown>[] = [];
+      for (let i = 0; i < 1000; i++) {
+        await limiter.charge(
+          counting.kv,
+          [check],
+          1,
+          start + (i * 1000) / rate,
+          (p) => pending.push(p),
+          noop,
+        );
+        await Promise.all(pending.splice(0));
+      }
+      expect(counting.ops.put).toBeLessThanOrEqual(maxPuts);
+      expect(counting.ops.list).toBeLessThanOrEqual(maxLists);
+    });
+  }
+});
+
 function countingKv() {
   const ops = { put: 0, list: 0 };
   const kv = {
