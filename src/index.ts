@@ -17,6 +17,7 @@ import {
 } from "./middleware";
 import { admin } from "./routes/admin";
 import { health } from "./routes/health";
+import { links } from "./routes/links";
 import { presign } from "./routes/presign";
 import { uploads } from "./routes/uploads";
 import { VERSION } from "./version";
@@ -46,6 +47,7 @@ app.route("/", health);
 app.route("/", presign);
 app.route("/", uploads);
 app.route("/", admin);
+app.route("/", links);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
   type: "http",

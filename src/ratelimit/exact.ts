@@ -3,6 +3,8 @@
  * counter and every subject counter of that tenant. A Durable Object runs one request at a time,
  * so check-and-count is atomic and nothing is ever over-admitted; the price is one round trip to
  * the object per request and a ceiling of roughly a thousand requests per second per tenant.
+ *
+ * The same class counts the uses of short links that ask for `exactUses` (one object per link).
  */
 import { DurableObject } from "cloudflare:workers";
 import type { PolicyOutcome } from "./headers";
@@ -55,5 +57,32 @@ export class RateLimitCounter extends DurableObject {
       }
     }
     return outcomes;
+  }
+
+  /**
+   * Takes one use of at most `max`; returns the uses so far and whether this one was granted.
+   * The object forgets the counter after `expiresAtMs` (the link's own expiry).
+   */
+  async consume(
+    key: string,
+    max: number,
+    expiresAtMs: number,
+  ): Promise<{ granted: boolean; used: number }> {
+    const storage = this.ctx.storage.kv;
+    const used = storage.get<number>(key) ?? 0;
+    if (used >= max) return { granted: false, used };
+    storage.put(key, used + 1);
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(expiresAtMs);
+    return { granted: true, used: used + 1 };
+  }
+
+  /** Uses taken so far under `key`. */
+  usesOf(key: string): number {
+    return this.ctx.storage.kv.get<number>(key) ?? 0;
+  }
+
+  /** Link expiry: drop everything this object stored. */
+  override async alarm(): Promise<void> {
+    await this.ctx.storage.deleteAll();
   }
 }

@@ -78,7 +78,8 @@ export const presign = newRouter()
     return c.json({ results }, 200);
   });
 
-function callOf(c: Context<AppEnv>): CallContext {
+/** The signing service's view of an authenticated request. */
+export function callOf(c: Context<AppEnv>): CallContext {
   return {
     env: c.env,
     principal: c.get("principal"),

@@ -97,13 +97,17 @@ export function resolveBucket(
   return [name, bucket];
 }
 
-export function resolveExpiresIn(tenant: TenantRecord, expiresIn: number | undefined): number {
+export function resolveExpiresIn(
+  tenant: TenantRecord,
+  expiresIn: number | undefined,
+  field = "expiresIn",
+): number {
   const seconds = expiresIn ?? tenant.defaultExpiresIn;
   if (seconds > tenant.maxExpiresIn) {
     throw new GatewayError(
       "invalid_request",
-      `expiresIn must be at most ${tenant.maxExpiresIn} s for this tenant`,
-      { field: "expiresIn" },
+      `${field} must be at most ${tenant.maxExpiresIn} s for this tenant`,
+      { field },
     );
   }
   return seconds;

@@ -1,0 +1,74 @@
+/** Short links (API.md, "Short links"): request, stored record and responses. */
+import { z } from "@hono/zod-openapi";
+import { MAX_EXPIRES_IN } from "../signing/presign";
+
+/** A link lives at least KV's minimum expirationTtl and at most a year. */
+export const MIN_LINK_TTL = 60;
+export const MAX_LINK_TTL = 31_536_000;
+export const DEFAULT_URL_EXPIRES_IN = 60;
+
+export const LinkCode = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{22}$/, "a link code")
+  .openapi({ example: "q5B0rXyT9m3kP2sLw8vN1A" });
+
+export const CreateLinkRequest = z
+  .strictObject({
+    key: z.string().min(1).max(4096).openapi({ example: "reports/2026-q3.pdf" }),
+    bucket: z.string().max(64).optional(),
+    ttl: z.number().int().min(MIN_LINK_TTL).max(MAX_LINK_TTL).openapi({ example: 86400 }),
+    urlExpiresIn: z.number().int().min(1).max(MAX_EXPIRES_IN).optional(),
+    maxUses: z.number().int().min(1).max(1_000_000_000).optional(),
+    exactUses: z.boolean().optional(),
+    filename: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^[^\u0000-\u001f\u007f/\\]+$/, "no control characters, '/' or '\\'")
+      .optional(),
+  })
+  .openapi("CreateLinkRequest");
+export type CreateLinkRequest = z.infer<typeof CreateLinkRequest>;
+
+/** What KV holds at `link:<code>` (never a signature, never a credential). */
+export const LinkRecord = z.object({
+  tenant: z.string(),
+  sub: z.string(),
+  key: z.string(),
+  bucket: z.string(),
+  urlExpiresIn: z.number().int(),
+  maxUses: z.number().int().nullable(),
+  exactUses: z.boolean(),
+  filename: z.string().nullable(),
+  /** Unix seconds. */
+  createdAt: z.number().int(),
+  expiresAt: z.number().int(),
+  /** Uses counted in KV (approximate); exact links count in their Durable Object. */
+  uses: z.number().int(),
+});
+export type LinkRecord = z.infer<typeof LinkRecord>;
+
+export const CreateLinkResult = z
+  .object({
+    code: LinkCode,
+    url: z.string().openapi({ example: "https://edgesign.example/l/q5B0rXyT9m3kP2sLw8vN1A" }),
+    expiresAt: z.string().openapi({ format: "date-time" }),
+  })
+  .openapi("CreateLinkResult");
+
+export const LinkInfo = z
+  .object({
+    code: LinkCode,
+    key: z.string(),
+    bucket: z.string(),
+    sub: z.string(),
+    createdAt: z.string().openapi({ format: "date-time" }),
+    expiresAt: z.string().openapi({ format: "date-time" }),
+    urlExpiresIn: z.number().int(),
+    maxUses: z.number().int().nullable(),
+    exactUses: z.boolean(),
+    uses: z.number().int(),
+    filename: z.string().nullable(),
+  })
+  .openapi("LinkInfo");
+export type LinkInfo = z.infer<typeof LinkInfo>;
