@@ -24,6 +24,7 @@ import { prefixProblem } from "../keys";
 import { ASYMMETRIC_ALGORITHMS, OPERATIONS, TenantId, type Operation } from "../tenants/schema";
 import type { TenantRecord } from "../tenants/schema";
 import { getTenant } from "../tenants/store";
+import { duplicateMember } from "./json-members";
 
 /** Tokens larger than this are refused before any parsing (a JWT of ours is < 1 KiB). */
 export const MAX_TOKEN_BYTES = 8 * 1024;
@@ -53,6 +54,7 @@ export async function authenticate(
   now: Date = new Date(),
 ): Promise<Principal> {
   const token = bearerToken(authorization);
+  refuseDuplicateMembers(token);
   const tenant = await tenantOf(env, token);
   const header = protectedHeader(token);
 
@@ -76,6 +78,34 @@ function bearerToken(authorization: string | undefined): string {
   }
   if (match[1].length > MAX_TOKEN_BYTES) throw invalidToken("the token is too large");
   return match[1];
+}
+
+/** Decodes header and claims (base64url → UTF-8 → JSON) and refuses duplicate names. */
+function refuseDuplicateMembers(token: string): void {
+  const segments = token.split(".");
+  if (segments.length !== 3) throw invalidToken("a JWT has three dot-separated parts");
+  for (const [index, part] of ["header", "claims"].entries()) {
+    let json: string;
+    try {
+      json = decodeSegment(segments[index] ?? "");
+      JSON.parse(json);
+    } catch (cause) {
+      throw invalidToken(`the token's ${part} is not base64url-encoded JSON`, cause);
+    }
+    const duplicate = duplicateMember(json);
+    if (duplicate !== undefined) {
+      throw invalidToken(`the token's ${part} repeats '${duplicate.slice(0, 64)}'`);
+    }
+  }
+}
+
+function decodeSegment(segment: string): string {
+  if (!/^[A-Za-z0-9_-]*$/.test(segment)) throw new TypeError("not base64url");
+  const base64 = segment.replace(/-/g, "+").replace(/_/g, "/");
+  const bytes = Uint8Array.from(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "=")), (c) =>
+    c.charCodeAt(0),
+  );
+  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
 }
 
 async function tenantOf(env: Env, token: string): Promise<TenantRecord> {

@@ -93,7 +93,7 @@ describe("refused tokens → 401 invalid_token", () => {
   });
 
   it("garbage instead of a JWT", async () => {
-    await expectInvalidToken("not.a.jwt", /well-formed/);
+    await expectInvalidToken("not.a.jwt", /not base64url-encoded JSON/);
   });
 
   it("a token over 8 KiB, before parsing", async () => {
