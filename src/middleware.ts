@@ -33,8 +33,9 @@ export function jsonBody(): MiddlewareHandler<AppEnv> {
     },
   });
   return async function jsonBody(c, next) {
-    // A POST without a body (e.g. /admin/tenants/:id/revoke) has nothing to check.
-    if (c.req.raw.body === null) return next();
+    // A request without a body (GET, DELETE, POST /admin/tenants/:id/revoke) has nothing to
+    // check; clients send DELETE and empty POSTs with `Content-Length: 0`.
+    if (c.req.raw.body === null || c.req.header("content-length") === "0") return next();
     if (!JSON_MEDIA_TYPE.test(c.req.header("content-type") ?? "")) {
       throw new GatewayError("unsupported_media_type", "send 'Content-Type: application/json'");
     }

@@ -4,6 +4,7 @@ import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
 import app from "../src/index";
 import { tenantKey } from "../src/tenants/store";
+import { recordResponse } from "./leak-scan";
 import { TEST_SECRETS } from "./secrets";
 
 export type Alg = "EdDSA" | "ES256" | "RS256";
@@ -174,6 +175,7 @@ export async function call(
   const ctx = createExecutionContext();
   const response = await app.fetch(request, bindings, ctx);
   await waitOnExecutionContext(ctx);
+  await recordResponse(response);
   return response;
 }
 

@@ -2,6 +2,7 @@
  * Link records in KV (`link:<code>`), written with an absolute `expiration` so they clean
  * themselves up. Every write is awaited; a failure is a 503 and an ERROR line.
  */
+import { withDeadline } from "../deadline";
 import { GatewayError } from "../errors";
 import { parseJsonAs } from "../json";
 import { logError } from "../log";
@@ -17,7 +18,7 @@ export function linkKey(code: string): string {
 export async function readLink(kv: KVNamespace, code: string): Promise<LinkRecord | null> {
   let raw: string | null;
   try {
-    raw = await kv.get(linkKey(code));
+    raw = await withDeadline(kv.get(linkKey(code)), "KV");
   } catch (cause) {
     logError("kv_read_failed", { key: "link:…", error: String(cause) });
     throw new GatewayError("unavailable", "links cannot be read right now", { cause });
@@ -35,9 +36,8 @@ export async function writeLink(
   nowS: number,
 ): Promise<void> {
   try {
-    await kv.put(linkKey(code), JSON.stringify(record), {
-      expiration: Math.max(record.expiresAt, nowS + KV_MIN_EXPIRATION_S),
-    });
+    const expiration = Math.max(record.expiresAt, nowS + KV_MIN_EXPIRATION_S);
+    await withDeadline(kv.put(linkKey(code), JSON.stringify(record), { expiration }), "KV");
   } catch (cause) {
     logError("kv_write_failed", { key: "link:…", tenant: record.tenant, error: String(cause) });
     throw new GatewayError("unavailable", "the link could not be stored; nothing was created", {
@@ -48,7 +48,7 @@ export async function writeLink(
 
 export async function removeLink(kv: KVNamespace, code: string): Promise<void> {
   try {
-    await kv.delete(linkKey(code));
+    await withDeadline(kv.delete(linkKey(code)), "KV");
   } catch (cause) {
     logError("kv_write_failed", { key: "link:…", error: String(cause) });
     throw new GatewayError("unavailable", "the link could not be deleted; it still works", {

@@ -3,6 +3,7 @@
  * record; counters live in KV (default, approximate) or in a Durable Object (`mode: "exact"`).
  * A store failure never becomes a 500: the tenant's `failOpen` decides, and it is logged.
  */
+import { withDeadline } from "../deadline";
 import type { Env } from "../env";
 import { GatewayError } from "../errors";
 import { logError } from "../log";
@@ -37,17 +38,19 @@ export async function chargeRateLimit(input: ChargeInput): Promise<Record<string
 
   let outcomes: PolicyOutcome[];
   try {
-    outcomes =
+    outcomes = await withDeadline(
       policy.mode === "exact"
-        ? await chargeExact(input, checks)
-        : await kvLimiter.charge(
+        ? chargeExact(input, checks)
+        : kvLimiter.charge(
             input.env.KV,
             checks,
             input.cost,
             input.nowMs,
             input.waitUntil,
             (error) => logStoreFailure(input, error),
-          );
+          ),
+      "the rate-limit store",
+    );
   } catch (error) {
     logStoreFailure(input, error);
     if (policy.failOpen) return {};

@@ -44,10 +44,16 @@ interface ScopeState {
 
 export class KvRateLimiter {
   readonly #states = new Map<string, ScopeState>();
-  readonly #isolate: string;
+  #isolateId: string | undefined;
 
-  constructor(isolateId: string = crypto.randomUUID().slice(0, 12)) {
-    this.#isolate = isolateId;
+  /** `isolateId` defaults to a random id made on first use (workerd forbids randomness at startup). */
+  constructor(isolateId?: string) {
+    this.#isolateId = isolateId;
+  }
+
+  get #isolate(): string {
+    this.#isolateId ??= crypto.randomUUID().slice(0, 12);
+    return this.#isolateId;
   }
 
   /**

@@ -2,6 +2,7 @@
  * From a verified caller and a presign body to a signed URL: grants, key, bucket, expiry,
  * upload policy, then the signer. Knows nothing of Hono; the routes call it.
  */
+import type { AwsClient } from "aws4fetch";
 import { requireOperation, type Principal } from "../auth/verify";
 import { readCredentials, type Env } from "../env";
 import { GatewayError } from "../errors";
@@ -39,8 +40,7 @@ export async function presignForCaller(
   refuseMisplacedFields(body);
   const signedHeaders = body.method === "PUT" ? uploadHeaders(tenant, body) : {};
 
-  const { raw, creds } = readCredentials(call.env, bucket.credentials);
-  const presigned = await presign(clientFor(raw, creds), {
+  const presigned = await presign(signerFor(call.env, bucket.credentials), {
     method: body.method,
     bucket,
     fullKey: key,
@@ -70,6 +70,15 @@ export async function presignForCaller(
     expiresAt,
     serverTime: now.toISOString(),
   };
+}
+
+/**
+ * The signer of the credential set named `credentials` (a secret): one cached AwsClient per
+ * distinct secret value, so derived signing keys are reused across requests.
+ */
+export function signerFor(env: Env, credentials: string): AwsClient {
+  const { raw, creds } = readCredentials(env, credentials);
+  return clientFor(raw, creds);
 }
 
 /** The caller's full key for `relativeKey`: always below tenant + subject + token prefix. */

@@ -5,6 +5,7 @@
  * in the isolate that made it, and elsewhere after at most KV's own propagation (~60 s across
  * locations) plus this TTL. The README states what that means for revocation.
  */
+import { withDeadline } from "../deadline";
 import { GatewayError } from "../errors";
 import { parseJsonAs } from "../json";
 import { logError } from "../log";
@@ -33,7 +34,7 @@ export async function getTenant(kv: KVNamespace, id: string): Promise<TenantReco
 
   let raw: string | null;
   try {
-    raw = await kv.get(tenantKey(id));
+    raw = await withDeadline(kv.get(tenantKey(id)), "KV");
   } catch (cause) {
     logError("kv_read_failed", { key: tenantKey(id), error: String(cause) });
     throw new GatewayError("unavailable", "the tenant store cannot be read right now", { cause });
@@ -46,7 +47,7 @@ export async function getTenant(kv: KVNamespace, id: string): Promise<TenantReco
 /** Validates and writes a tenant; the write is awaited and its failure reported (503). */
 export async function putTenant(kv: KVNamespace, record: TenantRecord): Promise<void> {
   try {
-    await kv.put(tenantKey(record.id), JSON.stringify(record));
+    await withDeadline(kv.put(tenantKey(record.id), JSON.stringify(record)), "KV");
   } catch (cause) {
     logError("kv_write_failed", { key: tenantKey(record.id), error: String(cause) });
     throw new GatewayError("unavailable", "the tenant could not be stored; nothing was changed", {
@@ -58,7 +59,7 @@ export async function putTenant(kv: KVNamespace, record: TenantRecord): Promise<
 
 export async function deleteTenant(kv: KVNamespace, id: string): Promise<void> {
   try {
-    await kv.delete(tenantKey(id));
+    await withDeadline(kv.delete(tenantKey(id)), "KV");
   } catch (cause) {
     logError("kv_write_failed", { key: tenantKey(id), error: String(cause) });
     throw new GatewayError("unavailable", "the tenant could not be deleted", { cause });

@@ -1,0 +1,190 @@
+/**
+ * SigV4 POST policies for browser form uploads (AWS S3 API reference, "Browser-Based Uploads
+ * Using POST (AWS Signature Version 4)", "Creating a POST Policy" and "Calculating a
+ * Signature"). S3 itself checks every condition of the policy against the form it receives, so
+ * the limits we write here (exact key, size range, content type, metadata) are enforced by S3,
+ * not by trust in the client.
+ *
+ * Pure apart from WebCrypto: credentials, bucket, key, limits and clock come in; the form's
+ * action URL and fields come out.
+ */
+import type { S3Credentials } from "../env";
+import type { BucketConfig } from "../tenants/schema";
+import { amzDate } from "./presign";
+
+export const POST_ALGORITHM = "AWS4-HMAC-SHA256";
+
+/**
+ * S3's largest object in one POST (or PUT): 5 GiB. It is also the top of the size range when
+ * neither the request nor the tenant sets a smaller one.
+ */
+export const MAX_POST_BYTES = 5 * 1024 ** 3;
+
+/** The statuses S3 may answer a successful POST with (`success_action_status`). */
+export const SUCCESS_ACTION_STATUSES = ["200", "201", "204"] as const;
+export type SuccessActionStatus = (typeof SUCCESS_ACTION_STATUSES)[number];
+
+/** One policy condition ("Creating a POST Policy", "Condition matching"). */
+export type PolicyCondition =
+  | Record<string, string>
+  | ["content-length-range", number, number]
+  | ["starts-with", string, string];
+
+export interface PolicyDocument {
+  /** ISO 8601 with milliseconds, as S3 expects (`2015-12-30T12:00:00.000Z`). */
+  expiration: string;
+  conditions: PolicyCondition[];
+}
+
+export interface PostPolicyInput {
+  credentials: S3Credentials;
+  bucket: BucketConfig;
+  fullKey: string;
+  expiresIn: number;
+  now: Date;
+  /** Inclusive bounds of `content-length-range`: the file's size in bytes. */
+  minBytes: number;
+  maxBytes: number;
+  /** Exact `Content-Type` of the upload; `undefined` lets the form send any type. */
+  contentType?: string | undefined;
+  /** User metadata (names without `x-amz-meta-`); each value must be sent exactly. */
+  metadata?: Record<string, string> | undefined;
+  successActionStatus: SuccessActionStatus;
+  /**
+   * Derived signing keys, shared with aws4fetch (`AwsClient.cache`): same cache key layout, so a
+   * key derived by either is reused by the other (one derivation per secret, day and region).
+   */
+  cache?: Map<string, ArrayBuffer>;
+}
+
+export interface PostPolicy {
+  /** The form's `action`: the bucket URL (path or virtual-host style). */
+  url: string;
+  /** Form fields to send, in this order, before the `file` field (which must come last). */
+  fields: Record<string, string>;
+  /** The decoded policy document (what `fields.policy` holds, base64-encoded). */
+  policy: PolicyDocument;
+  expiresAt: string;
+}
+
+/** The form's action URL: path style `endpoint/bucket`, virtual-host style `bucket.host/`. */
+export function bucketUrl(bucket: BucketConfig): string {
+  const endpoint = new URL(bucket.endpoint);
+  if (bucket.style === "path") return `${endpoint.origin}/${bucket.bucket}`;
+  return `${endpoint.protocol}//${bucket.bucket}.${endpoint.host}/`;
+}
+
+/**
+ * Builds and signs a POST policy. Every field returned in `fields` has a condition: S3 refuses
+ * form fields the policy does not name ("each form field … must appear in the list of
+ * conditions"), so the client cannot add an ACL, a redirect or other metadata.
+ */
+export async function createPostPolicy(input: PostPolicyInput): Promise<PostPolicy> {
+  const { credentials, bucket, now } = input;
+  const date = amzDate(now);
+  const credential = `${credentials.accessKeyId}/${date.slice(0, 8)}/${bucket.region}/s3/aws4_request`;
+  const expiresAt = new Date(now.getTime() + input.expiresIn * 1000).toISOString();
+
+  const fields: Record<string, string> = { key: input.fullKey };
+  const conditions: PolicyCondition[] = [
+    { bucket: bucket.bucket },
+    { key: input.fullKey },
+    ["content-length-range", input.minBytes, input.maxBytes],
+  ];
+  if (input.contentType === undefined) {
+    // "starts-with" "" matches any value and, unlike no condition, lets the form carry one.
+    conditions.push(["starts-with", "$Content-Type", ""]);
+  } else {
+    conditions.push({ "Content-Type": input.contentType });
+    fields["Content-Type"] = input.contentType;
+  }
+  for (const [name, value] of Object.entries(input.metadata ?? {})) {
+    conditions.push({ [`x-amz-meta-${name}`]: value });
+    fields[`x-amz-meta-${name}`] = value;
+  }
+  const signing: Record<string, string> = {
+    success_action_status: input.successActionStatus,
+    "x-amz-algorithm": POST_ALGORITHM,
+    "x-amz-credential": credential,
+    "x-amz-date": date,
+  };
+  if (credentials.sessionToken !== undefined) {
+    signing["x-amz-security-token"] = credentials.sessionToken;
+  }
+  for (const [name, value] of Object.entries(signing)) {
+    conditions.push({ [name]: value });
+    fields[name] = value;
+  }
+
+  const policy: PolicyDocument = { expiration: expiresAt, conditions };
+  const policyBase64 = base64OfUtf8(JSON.stringify(policy));
+  fields.policy = policyBase64;
+  fields["x-amz-signature"] = await signPolicy(policyBase64, {
+    secretAccessKey: credentials.secretAccessKey,
+    date: date.slice(0, 8),
+    region: bucket.region,
+    ...(input.cache === undefined ? {} : { cache: input.cache }),
+  });
+  return { url: bucketUrl(bucket), fields, policy, expiresAt };
+}
+
+export interface PolicySigningScope {
+  secretAccessKey: string;
+  /** `YYYYMMDD` of `x-amz-date`. */
+  date: string;
+  region: string;
+  cache?: Map<string, ArrayBuffer>;
+}
+
+/**
+ * "Calculating a Signature" for POST: the string to sign is the base64 policy itself, and the
+ * signature is hex(HMAC-SHA256(signingKey, policyBase64)) with the usual SigV4 signing key.
+ */
+export async function signPolicy(policyBase64: string, scope: PolicySigningScope): Promise<string> {
+  const signingKey = await deriveSigningKey(scope);
+  return toHex(await hmac(signingKey, policyBase64));
+}
+
+/**
+ * SigV4 signing key: kDate = HMAC("AWS4" + secret, date), kRegion, kService ("s3"), kSigning
+ * ("aws4_request"). Cached under aws4fetch's own key layout (`secret,date,region,service`), so
+ * presigned URLs and POST policies of one credential set share one derivation per day.
+ */
+export async function deriveSigningKey(scope: PolicySigningScope): Promise<ArrayBuffer> {
+  const cacheKey = [scope.secretAccessKey, scope.date, scope.region, "s3"].join();
+  const cached = scope.cache?.get(cacheKey);
+  if (cached !== undefined) return cached;
+  const kDate = await hmac(utf8.encode(`AWS4${scope.secretAccessKey}`), scope.date);
+  const kRegion = await hmac(kDate, scope.region);
+  const kService = await hmac(kRegion, "s3");
+  const kSigning = await hmac(kService, "aws4_request");
+  scope.cache?.set(cacheKey, kSigning);
+  return kSigning;
+}
+
+const utf8 = new TextEncoder();
+
+async function hmac(key: ArrayBuffer | Uint8Array, data: string): Promise<ArrayBuffer> {
+  const cryptoKey = await crypto.subtle.importKey(
+    "raw",
+    key,
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  return crypto.subtle.sign("HMAC", cryptoKey, utf8.encode(data));
+}
+
+function toHex(buffer: ArrayBuffer): string {
+  return [...new Uint8Array(buffer)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** Base64 of the UTF-8 bytes (keys and metadata may be Unicode; `btoa` alone takes Latin-1). */
+export function base64OfUtf8(text: string): string {
+  const bytes = utf8.encode(text);
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}

@@ -1,0 +1,172 @@
+/**
+ * Request and response bodies of `/v1/uploads/*` (API.md, "Client endpoints": presigned POST and
+ * multipart). Field rules shared with `/v1/presign` (key, bucket, content type, metadata,
+ * expiresIn) are taken from PresignRequest, so one rule has one definition.
+ */
+import { z } from "@hono/zod-openapi";
+import { MAX_PARTS, MAX_PART_SIZE } from "../s3/multipart";
+import { MAX_POST_BYTES } from "../signing/post-policy";
+import { PresignRequest } from "../signing/schema";
+
+const { key, bucket, contentType, metadata, expiresIn } = PresignRequest.shape;
+
+/** S3's largest object (5 TiB), the same bound as the tenant's `upload.maxBytes`. */
+const MAX_OBJECT_BYTES = 5 * 1024 ** 4;
+
+/** Part URLs one sign-parts call returns, as many as a presign batch. */
+export const MAX_SIGN_PARTS = 100;
+
+/**
+ * An S3 upload id: opaque printable ASCII. Bounded so `upload:<tenant>:<id>` stays under KV's
+ * 512-byte key limit (AWS ids are ~100-200 characters, radosgw's ~35).
+ */
+const UploadId = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,400}$/, "an upload id from POST /v1/uploads/multipart")
+  .openapi({ example: "2~l-rJHmIWkXqyAwfSgjNmTNsLKmL55xa" });
+
+const PartNumber = z.number().int().min(1).max(MAX_PARTS);
+
+/** An ETag as S3 returned it for a part, quotes included or not. */
+const ETag = z
+  .string()
+  .regex(/^[\x20-\x7e]{1,512}$/, "printable ASCII")
+  .openapi({ example: '"b54357faf0632cce46e942fa68356b38"' });
+
+/** A list whose items' `numberOf(item)` must not repeat; the issue names the repeated item. */
+function unique<T>(numberOf: (item: T) => number, what: string) {
+  return (items: T[], ctx: z.RefinementCtx) => {
+    const seen = new Set<number>();
+    items.forEach((item, index) => {
+      const n = numberOf(item);
+      if (seen.has(n)) {
+        ctx.addIssue({ code: "custom", path: [index], message: `${what} ${n} appears twice` });
+      }
+      seen.add(n);
+    });
+  };
+}
+
+export const PostUploadRequest = z
+  .strictObject({
+    key,
+    bucket,
+    contentType,
+    maxBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_POST_BYTES)
+      .optional()
+      .openapi({ description: "largest file accepted; capped by the tenant's upload.maxBytes" }),
+    expiresIn,
+    metadata,
+    successActionStatus: z
+      .union([z.literal(200), z.literal(201), z.literal(204)])
+      .optional()
+      .openapi({ description: "status S3 answers a successful upload with (default 204)" }),
+  })
+  .openapi("PostUploadRequest");
+export type PostUploadRequest = z.infer<typeof PostUploadRequest>;
+
+export const PostUploadResult = z
+  .object({
+    url: z.string().openapi({ description: "the form's action (the bucket URL)" }),
+    fields: z.record(z.string(), z.string()).openapi({
+      description: "form fields to send in this order, followed by the file as the last field",
+    }),
+    expiresAt: z.string().openapi({ format: "date-time" }),
+    maxBytes: z.number().int().openapi({ description: "largest file S3 will accept" }),
+    bucket: z.string().openapi({ description: "the bucket alias used" }),
+    key: z.string().openapi({ description: "the full object key" }),
+  })
+  .openapi("PostUploadResult");
+export type PostUploadResult = z.infer<typeof PostUploadResult>;
+
+export const MultipartCreateRequest = z
+  .strictObject({
+    key,
+    bucket,
+    contentType,
+    size: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_OBJECT_BYTES)
+      .optional()
+      .openapi({ description: "expected object size in bytes: checked, and sets partSize" }),
+  })
+  .openapi("MultipartCreateRequest");
+export type MultipartCreateRequest = z.infer<typeof MultipartCreateRequest>;
+
+export const MultipartCreateResult = z
+  .object({
+    uploadId: z.string(),
+    key: z.string().openapi({ description: "the full object key" }),
+    bucket: z.string().openapi({ description: "the bucket alias used" }),
+    partSize: z.number().int().min(1).max(MAX_PART_SIZE).openapi({
+      description: "suggested size of every part but the last (≥ 5 MiB, whole MiB)",
+    }),
+  })
+  .openapi("MultipartCreateResult");
+
+export const SignPartsRequest = z
+  .strictObject({
+    key,
+    bucket,
+    uploadId: UploadId,
+    partNumbers: z
+      .array(PartNumber)
+      .min(1)
+      .max(MAX_SIGN_PARTS)
+      .superRefine(unique((n) => n, "part number")),
+    expiresIn,
+  })
+  .openapi("SignPartsRequest");
+export type SignPartsRequest = z.infer<typeof SignPartsRequest>;
+
+export const SignPartsResult = z
+  .object({
+    parts: z.array(z.object({ partNumber: z.number().int(), url: z.string() })),
+    expiresAt: z.string().openapi({ format: "date-time" }),
+  })
+  .openapi("SignPartsResult");
+
+export const CompleteRequest = z
+  .strictObject({
+    key,
+    bucket,
+    uploadId: UploadId,
+    parts: z
+      .array(z.strictObject({ partNumber: PartNumber, etag: ETag }))
+      .min(1)
+      .max(MAX_PARTS)
+      .superRefine(unique((part) => part.partNumber, "part number")),
+  })
+  .openapi("MultipartCompleteRequest");
+export type CompleteRequest = z.infer<typeof CompleteRequest>;
+
+export const CompleteResult = z
+  .object({
+    key: z.string().openapi({ description: "the full object key" }),
+    bucket: z.string(),
+    etag: z.string(),
+    size: z.number().int().openapi({ description: "the object's size in bytes" }),
+  })
+  .openapi("MultipartCompleteResult");
+
+export const AbortRequest = z
+  .strictObject({ key, bucket, uploadId: UploadId })
+  .openapi("MultipartAbortRequest");
+export type AbortRequest = z.infer<typeof AbortRequest>;
+
+export const ListPartsQuery = z.strictObject({ key, bucket, uploadId: UploadId });
+export type ListPartsQuery = z.infer<typeof ListPartsQuery>;
+
+export const ListPartsResult = z
+  .object({
+    parts: z.array(
+      z.object({ partNumber: z.number().int(), etag: z.string(), size: z.number().int() }),
+    ),
+  })
+  .openapi("MultipartPartsResult");

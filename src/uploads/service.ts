@@ -1,0 +1,396 @@
+/**
+ * Uploads that S3 enforces (API.md, presigned POST and multipart): from a verified caller and a
+ * request body to a signed POST form or an S3 multipart call. Grants, key, bucket, expiry and
+ * the tenant's upload policy are checked here; signing lives in src/signing/, the S3 calls in
+ * src/s3/, the upload records in ./records. Knows nothing of Hono; src/routes/uploads.ts calls it.
+ */
+import type { AwsClient } from "aws4fetch";
+import { requireOperation } from "../auth/verify";
+import { readCredentials } from "../env";
+import { GatewayError } from "../errors";
+import { logInfo } from "../log";
+import {
+  abortMultipartUpload,
+  completeMultipartUpload,
+  createMultipartUpload,
+  listParts,
+  s3Client,
+  suggestPartSize,
+  type S3Target,
+  type UploadedPart,
+} from "../s3/multipart";
+import { createPostPolicy, MAX_POST_BYTES } from "../signing/post-policy";
+import { clientFor, presign } from "../signing/presign";
+import {
+  callerKey,
+  matchesAny,
+  resolveBucket,
+  resolveExpiresIn,
+  type CallContext,
+} from "../signing/service";
+import type { TenantRecord } from "../tenants/schema";
+import { deleteUploadRecord, getUploadRecord, putUploadRecord } from "./records";
+import type {
+  AbortRequest,
+  CompleteRequest,
+  ListPartsQuery,
+  MultipartCreateRequest,
+  PostUploadRequest,
+  PostUploadResult,
+  SignPartsRequest,
+} from "./schema";
+
+const FORM_STATUS = { 200: "200", 201: "201", 204: "204" } as const;
+
+/** `POST /v1/uploads/post`: a SigV4 POST policy S3 checks against the form it receives. */
+export async function postUploadForCaller(
+  call: CallContext,
+  body: PostUploadRequest,
+): Promise<PostUploadResult> {
+  const { principal, now } = call;
+  const { tenant } = principal;
+  requireOperation(principal, "post");
+
+  const key = callerKey(principal, body.key);
+  refuseFilenameVariable(key);
+  const [alias, bucket] = resolveBucket(tenant, body.bucket);
+  if (!bucket.supportsPost) {
+    throw new GatewayError(
+      "conflict",
+      `bucket '${alias}' does not accept browser POST uploads (e.g. R2); ` +
+        "use a presigned PUT instead: POST /v1/presign with method PUT",
+    );
+  }
+  refuseWhenChecksumRequired(tenant, "a POST form");
+  const expiresIn = resolveExpiresIn(tenant, body.expiresIn);
+  const contentType = allowedContentType(tenant, body.contentType);
+  const maxBytes = Math.min(
+    body.maxBytes ?? MAX_POST_BYTES,
+    tenant.upload.maxBytes ?? MAX_POST_BYTES,
+    MAX_POST_BYTES,
+  );
+
+  const { raw, creds } = readCredentials(call.env, bucket.credentials);
+  const policy = await createPostPolicy({
+    credentials: creds,
+    bucket,
+    fullKey: key,
+    expiresIn,
+    now,
+    // Empty files are ordinary uploads, as with a presigned PUT of contentLength 0.
+    minBytes: 0,
+    maxBytes,
+    contentType,
+    metadata: body.metadata,
+    // S3's own default is 204 (empty body); 201 returns an XML document with the key and ETag.
+    successActionStatus: FORM_STATUS[body.successActionStatus ?? 204],
+    cache: clientFor(raw, creds).cache,
+  });
+
+  logInfo("url_issued", {
+    requestId: call.requestId,
+    tenant: tenant.id,
+    sub: principal.sub,
+    operation: "post",
+    bucket: alias,
+    key,
+    maxBytes,
+    expiresAt: policy.expiresAt,
+  });
+  return {
+    url: policy.url,
+    fields: policy.fields,
+    expiresAt: policy.expiresAt,
+    maxBytes,
+    bucket: alias,
+    key,
+  };
+}
+
+/** `POST /v1/uploads/multipart`: CreateMultipartUpload, recorded in KV for this caller's key. */
+export async function createMultipartForCaller(call: CallContext, body: MultipartCreateRequest) {
+  const upload = uploadOf(call, body.key, body.bucket);
+  const { tenant } = call.principal;
+  refuseWhenChecksumRequired(tenant, "a multipart upload");
+  const contentType = allowedContentType(tenant, body.contentType);
+  const { maxBytes } = tenant.upload;
+  if (body.size !== undefined && maxBytes !== undefined && body.size > maxBytes) {
+    throw new GatewayError(
+      "payload_too_large",
+      `size exceeds the tenant's upload limit of ${maxBytes} bytes`,
+      { field: "size" },
+    );
+  }
+
+  const uploadId = await createMultipartUpload(upload.target, contentType);
+  try {
+    await putUploadRecord(call.env.KV, tenant.id, uploadId, {
+      fullKey: upload.key,
+      sub: call.principal.sub,
+      bucket: upload.alias,
+      createdAt: call.now.toISOString(),
+    });
+  } catch (error) {
+    // Without its record the upload would still be usable (S3 ties it to the key), but the
+    // client was told it failed: do not leave an upload nobody knows about.
+    await abortQuietly(upload.target, uploadId);
+    throw error;
+  }
+
+  logUpload(call, "upload_created", upload, uploadId, { size: body.size });
+  return {
+    uploadId,
+    key: upload.key,
+    bucket: upload.alias,
+    partSize: suggestPartSize(body.size ?? maxBytes),
+  };
+}
+
+/** `POST /v1/uploads/multipart/sign-parts`: presigned UploadPart URLs for an upload of the caller. */
+export async function signPartsForCaller(call: CallContext, body: SignPartsRequest) {
+  const upload = uploadOf(call, body.key, body.bucket);
+  const expiresIn = resolveExpiresIn(call.principal.tenant, body.expiresIn);
+  // No S3 call follows that would refuse a foreign upload id, so prove it now (record or S3).
+  await assertUploadOfCaller(call, upload, body.uploadId, { proveWithS3: true });
+
+  const parts = await Promise.all(
+    body.partNumbers.map(async (partNumber) => {
+      const { url } = await presign(upload.signer, {
+        method: "PUT",
+        bucket: upload.target.bucket,
+        fullKey: upload.key,
+        expiresIn,
+        now: call.now,
+        query: { partNumber: String(partNumber), uploadId: body.uploadId },
+      });
+      return { partNumber, url };
+    }),
+  );
+  const expiresAt = new Date(call.now.getTime() + expiresIn * 1000).toISOString();
+  logUpload(call, "url_issued", upload, body.uploadId, {
+    operation: "multipart",
+    parts: parts.length,
+    expiresAt,
+  });
+  return { parts, expiresAt };
+}
+
+/**
+ * `POST /v1/uploads/multipart/complete`. ListParts first: the parts named must add up to at most
+ * the tenant's `upload.maxBytes`, or the upload is aborted (413). Part URLs cannot carry a size
+ * limit the way a POST policy does, so this is where the limit is enforced.
+ */
+export async function completeForCaller(call: CallContext, body: CompleteRequest) {
+  const upload = uploadOf(call, body.key, body.bucket);
+  const { tenant } = call.principal;
+  await assertUploadOfCaller(call, upload, body.uploadId, { proveWithS3: false });
+
+  const uploaded = await listParts(upload.target, body.uploadId);
+  const size = sizeOfRequested(body.parts, uploaded);
+
+  const { maxBytes } = tenant.upload;
+  if (maxBytes !== undefined && size > maxBytes) {
+    await abortQuietly(upload.target, body.uploadId);
+    await deleteUploadRecord(call.env.KV, tenant.id, body.uploadId);
+    logUpload(call, "upload_refused", upload, body.uploadId, { size, maxBytes });
+    throw new GatewayError(
+      "payload_too_large",
+      `the parts add up to ${size} bytes, over the tenant's upload limit of ${maxBytes} bytes; ` +
+        "the upload was aborted",
+      { field: "parts" },
+    );
+  }
+
+  // S3 wants ascending part numbers (InvalidPartOrder otherwise); the order is not the client's
+  // concern.
+  const ascending = [...body.parts].sort((a, b) => a.partNumber - b.partNumber);
+  const etag = await completeMultipartUpload(upload.target, body.uploadId, ascending);
+  await deleteUploadRecord(call.env.KV, tenant.id, body.uploadId);
+  logUpload(call, "upload_completed", upload, body.uploadId, { size });
+  return { key: upload.key, bucket: upload.alias, etag, size };
+}
+
+/** `POST /v1/uploads/multipart/abort`. */
+export async function abortForCaller(call: CallContext, body: AbortRequest): Promise<void> {
+  const upload = uploadOf(call, body.key, body.bucket);
+  await assertUploadOfCaller(call, upload, body.uploadId, { proveWithS3: false });
+  await abortMultipartUpload(upload.target, body.uploadId);
+  await deleteUploadRecord(call.env.KV, call.principal.tenant.id, body.uploadId);
+  logUpload(call, "upload_aborted", upload, body.uploadId, {});
+}
+
+/** `GET /v1/uploads/multipart/parts`: every uploaded part (ListParts, all pages). */
+export async function listPartsForCaller(call: CallContext, query: ListPartsQuery) {
+  const upload = uploadOf(call, query.key, query.bucket);
+  await assertUploadOfCaller(call, upload, query.uploadId, { proveWithS3: false });
+  const parts = await listParts(upload.target, query.uploadId);
+  return { parts };
+}
+
+/** The caller's object for a multipart call: grant, full key, bucket, signer and S3 client. */
+interface CallerUpload {
+  key: string;
+  alias: string;
+  /** The cached aws4fetch client: presigns part URLs. */
+  signer: AwsClient;
+  /** The gateway's own S3 calls (no retries, same derived-key cache). */
+  target: S3Target;
+}
+
+function uploadOf(
+  call: CallContext,
+  relativeKey: string,
+  bucketAlias: string | undefined,
+): CallerUpload {
+  const { principal } = call;
+  requireOperation(principal, "multipart");
+  const key = callerKey(principal, relativeKey);
+  const [alias, bucket] = resolveBucket(principal.tenant, bucketAlias);
+  const { raw, creds } = readCredentials(call.env, bucket.credentials);
+  const signer = clientFor(raw, creds);
+  return {
+    key,
+    alias,
+    signer,
+    target: {
+      client: s3Client(signer, bucket.region),
+      bucket,
+      fullKey: key,
+      log: { requestId: call.requestId, tenant: principal.tenant.id },
+    },
+  };
+}
+
+/**
+ * Refuses (404, as S3's NoSuchUpload) an upload id whose record names another key or bucket.
+ * Records are per tenant, so another tenant's upload id is never found: without a record (KV is
+ * eventually consistent), `proveWithS3` asks S3 for one part of the upload under the caller's
+ * key, which S3 refuses for an upload id of any other key.
+ */
+async function assertUploadOfCaller(
+  call: CallContext,
+  upload: CallerUpload,
+  uploadId: string,
+  options: { proveWithS3: boolean },
+): Promise<void> {
+  const record = await getUploadRecord(call.env.KV, call.principal.tenant.id, uploadId);
+  if (record !== null) {
+    if (record.fullKey !== upload.key || record.bucket !== upload.alias) {
+      throw new GatewayError("not_found", "no such upload for this key (NoSuchUpload)");
+    }
+    return;
+  }
+  if (options.proveWithS3) await listParts(upload.target, uploadId, 1);
+}
+
+/**
+ * The size of the object the requested parts make. Every part must be one S3 lists with the same
+ * ETag, or the call is refused before completing: a part we cannot size could otherwise slip past
+ * the limit (if it was re-uploaded after ListParts, its new ETag differs from the listed one, and
+ * completing with the old ETag makes S3 refuse with InvalidPart).
+ */
+function sizeOfRequested(
+  requested: readonly { partNumber: number; etag: string }[],
+  uploaded: readonly UploadedPart[],
+): number {
+  const byNumber = new Map(uploaded.map((part) => [part.partNumber, part]));
+  let total = 0;
+  for (const [index, part] of requested.entries()) {
+    const held = byNumber.get(part.partNumber);
+    if (held === undefined || unquote(held.etag) !== unquote(part.etag)) {
+      throw new GatewayError(
+        "invalid_request",
+        `part ${part.partNumber} is not uploaded with this ETag (S3 would answer InvalidPart)`,
+        { field: `parts.${index}` },
+      );
+    }
+    total += held.size;
+  }
+  return total;
+}
+
+/** ETags travel quoted (`"…"`) in headers and XML, and clients may strip the quotes. */
+function unquote(etag: string): string {
+  return etag.replace(/^"(.*)"$/, "$1");
+}
+
+async function abortQuietly(target: S3Target, uploadId: string): Promise<void> {
+  try {
+    await abortMultipartUpload(target, uploadId);
+  } catch {
+    // Already logged by the S3 layer; the original failure is what the client must hear.
+  }
+}
+
+/**
+ * A content type the tenant's upload policy allows: required (400) when the tenant restricts
+ * types, matched against its patterns (415). The same rule as a presigned PUT.
+ */
+function allowedContentType(
+  tenant: TenantRecord,
+  contentType: string | undefined,
+): string | undefined {
+  const patterns = tenant.upload.contentTypes;
+  if (contentType === undefined) {
+    if (patterns !== undefined) {
+      throw new GatewayError("invalid_request", "contentType is required for uploads", {
+        field: "contentType",
+      });
+    }
+    return undefined;
+  }
+  if (patterns !== undefined && !matchesAny(contentType, patterns)) {
+    throw new GatewayError(
+      "unsupported_media_type",
+      `content type '${contentType}' is not allowed for uploads`,
+      { field: "contentType" },
+    );
+  }
+  return contentType;
+}
+
+/**
+ * `upload.requireChecksum` asks for a SHA-256 that S3 verifies; a POST form or a multipart
+ * upload made through the gateway cannot carry one, so they would bypass the tenant's rule.
+ */
+function refuseWhenChecksumRequired(tenant: TenantRecord, what: string): void {
+  if (tenant.upload.requireChecksum) {
+    throw new GatewayError(
+      "conflict",
+      `the tenant requires a SHA-256 checksum on uploads, which ${what} cannot carry; ` +
+        "use a presigned PUT with checksumSha256",
+    );
+  }
+}
+
+/**
+ * S3 replaces `${filename}` in a POST form's key with the uploaded file's name ("Creating HTML
+ * Forms"), so the stored key would not be the one we checked and returned.
+ */
+function refuseFilenameVariable(fullKey: string): void {
+  if (fullKey.includes("${filename}")) {
+    throw new GatewayError(
+      "invalid_key",
+      "the key contains '${filename}', which S3 would replace in a POST upload",
+      { field: "key" },
+    );
+  }
+}
+
+function logUpload(
+  call: CallContext,
+  event: string,
+  upload: CallerUpload,
+  uploadId: string,
+  fields: Record<string, string | number | undefined>,
+): void {
+  logInfo(event, {
+    requestId: call.requestId,
+    tenant: call.principal.tenant.id,
+    sub: call.principal.sub,
+    bucket: upload.alias,
+    key: upload.key,
+    uploadId,
+    ...fields,
+  });
+}
