@@ -3,6 +3,7 @@ import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { validationError, type AppEnv } from "../middleware";
 import { chargeRateLimit } from "../ratelimit";
+import type { CallContext } from "../signing/service";
 import { PROBLEMS } from "../errors";
 
 export const ProblemSchema = z
@@ -71,4 +72,14 @@ export function waitUntilOf(c: Context<AppEnv>): (promise: Promise<unknown>) => 
   } catch {
     return (promise) => void promise.catch(() => undefined);
   }
+}
+
+/** The services' view of an authenticated request. */
+export function callOf(c: Context<AppEnv>): CallContext {
+  return {
+    env: c.env,
+    principal: c.get("principal"),
+    requestId: c.get("requestId"),
+    now: c.get("now"),
+  };
 }

@@ -4,13 +4,13 @@ import { createLink, deleteLink, linkInfo, linkNotFound, resolveLink } from "../
 import { CreateLinkRequest, CreateLinkResult, LinkCode, LinkInfo } from "../links/schema";
 import {
   BEARER,
+  callOf,
   chargeCaller,
   jsonBodyOf,
   newRouter,
   problemResponses,
   waitUntilOf,
 } from "./common";
-import { callOf } from "./presign";
 
 const params = z.object({ code: z.string().max(64) });
 

@@ -1,12 +1,12 @@
 /** `POST /v1/presign` and `POST /v1/presign/batch` (API.md, "Client endpoints"). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { GatewayError } from "../errors";
-import type { Context } from "hono";
-import { validationError, type AppEnv } from "../middleware";
+import { validationError } from "../middleware";
 import { BatchRequest, PresignRequest, PresignResult } from "../signing/schema";
-import { presignForCaller, type CallContext } from "../signing/service";
+import { presignForCaller } from "../signing/service";
 import {
   BEARER,
+  callOf,
   chargeCaller,
   jsonBodyOf,
   newRouter,
@@ -77,13 +77,3 @@ export const presign = newRouter()
     );
     return c.json({ results }, 200);
   });
-
-/** The signing service's view of an authenticated request. */
-export function callOf(c: Context<AppEnv>): CallContext {
-  return {
-    env: c.env,
-    principal: c.get("principal"),
-    requestId: c.get("requestId"),
-    now: c.get("now"),
-  };
-}

@@ -1,8 +1,5 @@
 /** `/v1/uploads/*`: presigned POST and multipart uploads (API.md, "Client endpoints"). */
 import { createRoute } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import type { AppEnv } from "../middleware";
-import type { CallContext } from "../signing/service";
 import {
   AbortRequest,
   CompleteRequest,
@@ -24,7 +21,7 @@ import {
   postUploadForCaller,
   signPartsForCaller,
 } from "../uploads/service";
-import { BEARER, chargeCaller, jsonBodyOf, newRouter, problemResponses } from "./common";
+import { BEARER, callOf, chargeCaller, jsonBodyOf, newRouter, problemResponses } from "./common";
 
 /** Every upload route may meet these; 404/502 come from S3 (unknown upload, S3 failure). */
 const UPLOAD_ERRORS = problemResponses(400, 401, 403, 404, 409, 413, 415, 429, 502, 503);
@@ -130,12 +127,3 @@ export const uploads = newRouter()
     await chargeCaller(c, 1);
     return c.json(await listPartsForCaller(callOf(c), query), 200);
   });
-
-function callOf(c: Context<AppEnv>): CallContext {
-  return {
-    env: c.env,
-    principal: c.get("principal"),
-    requestId: c.get("requestId"),
-    now: c.get("now"),
-  };
-}
