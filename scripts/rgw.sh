@@ -40,6 +40,8 @@ S3_ACCESS_KEY_ID="EDGESIGNTESTACCESSKEY"
 S3_SECRET_ACCESS_KEY="edgesign-test-secret-key-0123456789abcdef"
 S3_BUCKET="edgesign-e2e"
 S3_BUCKET_B="edgesign-e2e-b"
+# The bucket of `npm start`'s demo tenant (scripts/demo.mjs), so its URLs work for real.
+S3_BUCKET_DEMO="edgesign-demo"
 S3_UID="edgesign-test"
 # RGW_STS=1: enable STS and create a role the test user may assume through
 # AssumeRole (s3:* on both buckets). Off by default: see the note in write_conf.
@@ -316,7 +318,8 @@ osd_up() { ceph_ osd dump 2>/dev/null | grep -q '^osd\.0 up'; }
 setup_user_and_buckets() { # setup_user_and_buckets fresh|existing
   # A running server whose test buckets answer a signed HEAD is already set up:
   # skip radosgw-admin (each call costs ~1 s of startup).
-  if [[ "$1" == existing ]] && s3_signed HEAD "/$S3_BUCKET" && s3_signed HEAD "/$S3_BUCKET_B"; then
+  if [[ "$1" == existing ]] && s3_signed HEAD "/$S3_BUCKET" && s3_signed HEAD "/$S3_BUCKET_B" \
+    && s3_signed HEAD "/$S3_BUCKET_DEMO"; then
     return 0
   fi
   if [[ "$1" == fresh ]] || ! rgw_admin user info --uid="$S3_UID" >/dev/null 2>&1; then
@@ -325,7 +328,7 @@ setup_user_and_buckets() { # setup_user_and_buckets fresh|existing
       >>"$LOG_DIR/setup.log" 2>&1 || fail "radosgw-admin user create failed"
   fi
   local b
-  for b in "$S3_BUCKET" "$S3_BUCKET_B"; do
+  for b in "$S3_BUCKET" "$S3_BUCKET_B" "$S3_BUCKET_DEMO"; do
     s3_put_bucket "$b" || fail "could not create bucket $b"
   done
   # STS role: the trust policy lets the test user assume it, the permission
