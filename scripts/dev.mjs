@@ -1,6 +1,10 @@
-// `npm start [-- wrangler dev args]`: local secrets, the seeded demo tenant, then `wrangler dev`.
+// `npm start [-- wrangler dev args]`: local secrets, the seeded demo tenant, then `wrangler dev`
+// with the demo page on (DEMO=1, /demo). Once the local radosgw answers, its demo bucket gets the
+// CORS rules of `edgesign cors` for this origin, so the page can upload straight to it.
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { AwsClient } from "aws4fetch";
+import { corsConfiguration, putBucketCors } from "../cli/cors.mjs";
 import { DEMO_DIR, demoKey, demoTenant, DEMO_TENANT_ID } from "./demo.mjs";
 
 const args = process.argv.slice(2);
@@ -45,8 +49,42 @@ Seeded demo tenant '${DEMO_TENANT_ID}' (keys under demo/users/<sub>/, bucket on 
                          -H 'Content-Type: application/json' -d '{"method":"GET","key":"hello.txt"}'
   Health / API doc:    ${base}/healthz   ${base}/openapi.json
   Local S3 to use it:  npm run rgw:start   (Ceph RADOS Gateway on 127.0.0.1:7480)
+  Demo page (Uppy):    ${base}/demo   paste a token from: npm run -s token -- --sub alice
 `);
 
-const dev = spawn("wrangler", ["dev", ...args], { stdio: "inherit" });
+/**
+ * Applies the demo bucket's CORS rules as soon as radosgw answers (it may be started after us),
+ * then stops trying. Browsers may use either loopback name for the page.
+ */
+async function demoBucketCors() {
+  const tenant = demoTenant({});
+  const bucket = tenant.buckets.main;
+  const secret = /^S3_DEMO=(.*)$/m.exec(readFileSync(".dev.vars", "utf8"))?.[1];
+  if (secret === undefined) return;
+  const credentials = JSON.parse(secret);
+  const client = new AwsClient({
+    ...credentials,
+    service: "s3",
+    region: bucket.region,
+    retries: 0,
+  });
+  const origins = [base, `http://127.0.0.1:${port}`];
+  for (;;) {
+    try {
+      await putBucketCors(
+        client,
+        `${bucket.endpoint}/${bucket.bucket}`,
+        corsConfiguration({ origins }),
+      );
+      console.log(`Demo bucket ${bucket.bucket}: CORS set for ${origins.join(", ")}.`);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 3000).unref());
+    }
+  }
+}
+void demoBucketCors();
+
+const dev = spawn("wrangler", ["dev", "--var", "DEMO:1", ...args], { stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code) => process.exit(code ?? 0));

@@ -1,12 +1,18 @@
 // `npm run test:e2e`: start radosgw and the gateway (`wrangler dev` on a free loopback port with
-// test secrets and its own local state), run the e2e suite, and stop both, even on failure.
+// test secrets, its own local state and the demo page on), run the e2e suite (test/e2e, which
+// includes the CLI and the Chromium test of the demo page), and stop both, even on failure.
+// `npm run test:browser` (`--browser`) runs the Chromium test alone; other arguments go to vitest.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AwsClient } from "aws4fetch";
+import { corsConfiguration, putBucketCors } from "../cli/cors.mjs";
+
+const CHROMIUM = "/usr/bin/chromium";
+const BROWSER_TEST = "test/e2e/browser.test.ts";
 
 // STS on: the suite also proves presigned URLs made with temporary credentials (session token).
 const rgw = (command) =>
@@ -85,10 +91,35 @@ function parseExports(text) {
   );
 }
 
+/**
+ * Debian's Chromium for the browser test (no browser download: playwright-core drives the system
+ * one). Installed on first use, as scripts/rgw.sh installs Ceph; we run as root on CI.
+ */
+function ensureChromium() {
+  if (existsSync(CHROMIUM)) return;
+  console.log("e2e: installing Debian's chromium for the browser test (first run only)");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  for (const args of [["update"], ["install", "-y", "--no-install-recommends", "chromium"]]) {
+    const result = spawnSync("apt-get", args, { stdio: ["ignore", "ignore", "inherit"], env });
+    if (result.status !== 0) throw new Error(`apt-get ${args.join(" ")} failed`);
+  }
+}
+
+const browserOnly = process.argv.includes("--browser");
+const vitestArgs = browserOnly
+  ? [BROWSER_TEST, ...process.argv.slice(2).filter((arg) => arg !== "--browser")]
+  : process.argv.slice(2);
+const wantsBrowser =
+  browserOnly ||
+  !vitestArgs.some((arg) => arg.startsWith("test/")) ||
+  vitestArgs.includes(BROWSER_TEST);
+
 const work = mkdtempSync(join(tmpdir(), "edgesign-e2e-"));
 let gateway;
 let exitCode = 1;
 try {
+  const setupStarted = Date.now();
+  if (wantsBrowser) ensureChromium();
   const started = rgw("start");
   process.stdout.write(started.stdout);
   if (started.status !== 0) throw new Error("radosgw did not start");
@@ -121,6 +152,9 @@ try {
       "--persist-to",
       join(work, "state"),
       "--show-interactive-dev-session=false",
+      // The demo page (/demo) for the browser test; wrangler.toml's [build] bundles it first.
+      "--var",
+      "DEMO:1",
     ],
     {
       stdio: ["ignore", "pipe", "pipe"],
@@ -139,14 +173,33 @@ try {
   }
   console.log(`gateway up on ${url}`);
 
-  const suite = spawnSync(
-    "vitest",
-    ["run", "--config", "vitest.e2e.config.ts", ...process.argv.slice(2)],
-    {
-      stdio: "inherit",
-      env: { ...process.env, ...s3, GATEWAY_URL: url, ADMIN_TOKEN: adminToken },
-    },
+  // Browsers upload straight to radosgw from the demo page's origin: the bucket needs the CORS
+  // rules `edgesign cors` prints, for that origin.
+  await putBucketCors(
+    new AwsClient({
+      accessKeyId: s3.S3_ACCESS_KEY_ID,
+      secretAccessKey: s3.S3_SECRET_ACCESS_KEY,
+      service: "s3",
+      region: s3.S3_REGION,
+      retries: 0,
+    }),
+    `${s3.S3_ENDPOINT}/${s3.S3_BUCKET}`,
+    corsConfiguration({ origins: [url] }),
   );
+  console.log(`e2e: setup took ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
+
+  const suiteStarted = Date.now();
+  const suite = spawnSync("vitest", ["run", "--config", "vitest.e2e.config.ts", ...vitestArgs], {
+    stdio: "inherit",
+    env: {
+      ...process.env,
+      ...s3,
+      GATEWAY_URL: url,
+      ADMIN_TOKEN: adminToken,
+      CHROMIUM_PATH: CHROMIUM,
+    },
+  });
+  console.log(`e2e: suite took ${((Date.now() - suiteStarted) / 1000).toFixed(1)} s`);
   exitCode = suite.status ?? 1;
 } catch (error) {
   console.error(`e2e: ${error.message}`);

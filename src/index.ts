@@ -16,9 +16,11 @@ import {
   type AppEnv,
 } from "./middleware";
 import { admin } from "./routes/admin";
+import { demo } from "./routes/demo";
 import { health } from "./routes/health";
 import { links } from "./routes/links";
 import { presign } from "./routes/presign";
+import { signRequest } from "./routes/sign-request";
 import { uploads } from "./routes/uploads";
 import { VERSION } from "./version";
 
@@ -46,8 +48,10 @@ app.use("/admin/*", adminAuth());
 app.route("/", health);
 app.route("/", presign);
 app.route("/", uploads);
+app.route("/", signRequest);
 app.route("/", admin);
 app.route("/", links);
+app.route("/", demo);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
   type: "http",

@@ -1,11 +1,18 @@
 /**
- * SigV4 query-string presigning of S3 object URLs with aws4fetch.
+ * SigV4 query-string presigning of S3 object URLs
  * (AWS S3 API reference, "Authenticating Requests: Using Query Parameters (AWS Signature Version 4)").
  *
  * Pure apart from WebCrypto: credentials, bucket, key and clock come in; a URL and the headers
- * the client must send come out.
+ * the client must send come out. Credentials travel in aws4fetch's `AwsClient` (one per
+ * credential set, shared with the gateway's own S3 calls and POST policies), but the URL is
+ * signed here, in the steps of the spec, because the route already holds every piece in
+ * canonical form: the key path is encoded once (`encodeKeyPath`), the host is known, and the
+ * signing key is a `CryptoKey` imported once per credential, UTC day and region. So a URL costs
+ * one SHA-256 and one HMAC, where `AwsV4Signer` would parse the URL, build a `Headers`, decode
+ * and re-encode the path, and import the HMAC key again for every URL. The output is byte for
+ * byte what `AwsV4Signer` produces (test/signing/presign-parity.test.ts).
  */
-import { AwsClient, AwsV4Signer } from "aws4fetch";
+import { AwsClient } from "aws4fetch";
 import type { S3Credentials } from "../env";
 import { encodeKeyPath } from "../keys";
 import type { BucketConfig } from "../tenants/schema";
@@ -40,6 +47,11 @@ export interface PresignedUrl {
 const clients = new Map<string, AwsClient>();
 const CLIENTS_MAX = 256;
 
+/** The cached client of a credential set, if any (lets callers skip parsing the secret). */
+export function cachedClient(cacheKey: string): AwsClient | undefined {
+  return clients.get(cacheKey);
+}
+
 /** The client for a credential set; `cacheKey` is the secret's raw value (never logged). */
 export function clientFor(cacheKey: string, creds: S3Credentials): AwsClient {
   let client = clients.get(cacheKey);
@@ -70,30 +82,182 @@ export function amzDate(now: Date): string {
   return now.toISOString().replace(/[:-]|\.\d{3}/g, "");
 }
 
+const encoder = new TextEncoder();
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+const ALGORITHM = "AWS4-HMAC-SHA256";
+/** SigV4 for S3 query signing: the payload is not part of the signature. */
+const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
+/** What `Headers` refuses in a value (after trimming) and a valid header name (RFC 9110 token). */
+const INVALID_HEADER_VALUE = /[\0\r\n]/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Where a bucket's objects live, parsed once per (style, endpoint, bucket): the origin and the
+ * `host` header value exactly as the WHATWG URL parser normalises them, and the path prefix.
+ */
+interface BucketBase {
+  origin: string;
+  host: string;
+  pathPrefix: string;
+}
+const bases = new Map<string, BucketBase>();
+const BASES_MAX = 1000;
+
+function bucketBase(bucket: BucketConfig): BucketBase {
+  const id = `${bucket.style} ${bucket.endpoint} ${bucket.bucket}`;
+  let base = bases.get(id);
+  if (base === undefined) {
+    const endpoint = new URL(bucket.endpoint);
+    const root =
+      bucket.style === "path"
+        ? endpoint
+        : new URL(`${endpoint.protocol}//${bucket.bucket}.${endpoint.host}/`);
+    base = {
+      origin: root.origin,
+      host: root.host,
+      pathPrefix: bucket.style === "path" ? `/${bucket.bucket}` : "",
+    };
+    if (bases.size >= BASES_MAX) bases.clear();
+    bases.set(id, base);
+  }
+  return base;
+}
+
+/**
+ * kSigning (SigV4 "Calculate the signature": HMAC chain over date, region, service,
+ * `aws4_request`) as an imported `CryptoKey`, per client and (UTC day, region). At most
+ * SIGNING_KEYS_PER_CLIENT entries per client; clients themselves are bounded by CLIENTS_MAX.
+ */
+const signingKeys = new WeakMap<AwsClient, Map<string, Promise<CryptoKey>>>();
+const SIGNING_KEYS_PER_CLIENT = 8;
+
+function signingKey(client: AwsClient, date: string, region: string): Promise<CryptoKey> {
+  let keys = signingKeys.get(client);
+  if (keys === undefined) {
+    keys = new Map();
+    signingKeys.set(client, keys);
+  }
+  const id = `${date},${region}`;
+  let key = keys.get(id);
+  if (key === undefined) {
+    if (keys.size >= SIGNING_KEYS_PER_CLIENT) keys.clear();
+    const derived = deriveSigningKey(client, date, region);
+    const owner = keys;
+    // A failed derivation is not remembered: the next URL tries again.
+    derived.catch(() => owner.delete(id));
+    keys.set(id, derived);
+    key = derived;
+  }
+  return key;
+}
+
+async function deriveSigningKey(client: AwsClient, date: string, region: string) {
+  // aws4fetch's cache and key layout, so POST policies and the gateway's own S3 calls share it.
+  const cacheKey = [client.secretAccessKey, date, region, "s3"].join();
+  let kSigning = client.cache.get(cacheKey);
+  if (kSigning === undefined) {
+    let key = await hmac(encoder.encode(`AWS4${client.secretAccessKey}`), date);
+    for (const part of [region, "s3", "aws4_request"]) key = await hmac(key, part);
+    kSigning = key;
+    // One entry per UTC day and region: keep the shared cache bounded in a long-lived isolate.
+    if (client.cache.size >= SIGNING_KEYS_PER_CLIENT) client.cache.clear();
+    client.cache.set(cacheKey, kSigning);
+  }
+  return crypto.subtle.importKey("raw", kSigning, { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+}
+
+async function hmac(key: BufferSource, data: string): Promise<ArrayBuffer> {
+  const cryptoKey = await crypto.subtle.importKey(
+    "raw",
+    key,
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  return crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(data));
+}
+
+function hex(buffer: ArrayBuffer): string {
+  const bytes = new Uint8Array(buffer);
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i] as number];
+  return out;
+}
+
+/** SigV4 URI encoding of a query name or value: RFC 3986, every byte but unreserved. */
+function encodeQueryPart(value: string): string {
+  // URLSearchParams would have turned lone surrogates into U+FFFD; keep that, never throw.
+  return encodeURIComponent(value.toWellFormed()).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/**
+ * The signed headers in canonical form (SigV4 "Create a canonical request"): lower-case names,
+ * values trimmed with inner whitespace runs folded to one space; `host` comes from the URL.
+ * Values and names `Headers` would refuse are refused the same way (TypeError).
+ */
+function canonicalHeaders(headers: Record<string, string>): Map<string, string> {
+  const canonical = new Map<string, string>();
+  for (const [rawName, rawValue] of Object.entries(headers)) {
+    if (!HEADER_NAME.test(rawName)) throw new TypeError(`invalid header name '${rawName}'`);
+    const value = rawValue.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
+    if (INVALID_HEADER_VALUE.test(value)) throw new TypeError(`invalid value for '${rawName}'`);
+    const name = rawName.toLowerCase();
+    if (name === "host") continue;
+    const previous = canonical.get(name);
+    canonical.set(name, previous === undefined ? value : `${previous}, ${value}`);
+  }
+  return canonical;
+}
+
 export async function presign(client: AwsClient, input: PresignInput): Promise<PresignedUrl> {
-  const query = new URLSearchParams(input.query);
-  query.set("X-Amz-Expires", String(input.expiresIn));
-  const unsigned = `${objectUrl(input.bucket, input.fullKey)}?${query.toString()}`;
+  const base = bucketBase(input.bucket);
+  const path = `${base.pathPrefix}/${encodeKeyPath(input.fullKey)}`;
+  const datetime = amzDate(input.now);
+  const date = datetime.slice(0, 8);
+  const region = input.bucket.region;
+  const scope = `${date}/${region}/s3/aws4_request`;
   const headers = input.signedHeaders ?? {};
 
-  const signer = new AwsV4Signer({
-    method: input.method,
-    url: unsigned,
-    headers,
-    accessKeyId: client.accessKeyId,
-    secretAccessKey: client.secretAccessKey,
-    ...(client.sessionToken === undefined ? {} : { sessionToken: client.sessionToken }),
-    service: "s3",
-    region: input.bucket.region,
-    cache: client.cache,
-    datetime: amzDate(input.now),
-    signQuery: true,
-    // aws4fetch leaves content-type/-length unsigned by default; we sign exactly what we pass.
-    allHeaders: true,
-  });
-  const signature = await signer.signature();
-  // Build the URL from the signer's canonical (RFC 3986) path and query rather than from
-  // URLSearchParams, which would write spaces as '+'.
-  const url = `${signer.url.origin}${signer.encodedPath}?${signer.encodedSearch}&X-Amz-Signature=${signature}`;
-  return { url, headers: { ...headers } };
+  const canonical = canonicalHeaders(headers);
+  const headerNames = ["host", ...canonical.keys()].sort();
+  const signedHeaders = headerNames.join(";");
+  let headerBlock = "";
+  for (const name of headerNames) {
+    const value = name === "host" ? base.host : (canonical.get(name) as string);
+    headerBlock += `${name}:${value.replace(/\s+/g, " ")}\n`;
+  }
+
+  // Query parameters: the caller's, then SigV4's (which win on a name clash).
+  const params = new Map<string, string>();
+  for (const [name, value] of Object.entries(input.query ?? {})) {
+    if (name !== "") params.set(name, value);
+  }
+  params.set("X-Amz-Expires", String(input.expiresIn));
+  params.set("X-Amz-Date", datetime);
+  if (client.sessionToken) params.set("X-Amz-Security-Token", client.sessionToken);
+  params.set("X-Amz-Algorithm", ALGORITHM);
+  params.set("X-Amz-Credential", `${client.accessKeyId}/${scope}`);
+  params.set("X-Amz-SignedHeaders", signedHeaders);
+  const encoded: [string, string][] = [];
+  for (const [name, value] of params) encoded.push([encodeQueryPart(name), encodeQueryPart(value)]);
+  encoded.sort(([k1, v1], [k2, v2]) =>
+    k1 < k2 ? -1 : k1 > k2 ? 1 : v1 < v2 ? -1 : v1 > v2 ? 1 : 0,
+  );
+  const query = encoded.map(([name, value]) => `${name}=${value}`).join("&");
+
+  const payloadHash = canonical.get("x-amz-content-sha256") ?? UNSIGNED_PAYLOAD;
+  const canonicalRequest = `${input.method}\n${path}\n${query}\n${headerBlock}\n${signedHeaders}\n${payloadHash}`;
+  const key = signingKey(client, date, region);
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(canonicalRequest));
+  const stringToSign = `${ALGORITHM}\n${datetime}\n${scope}\n${hex(digest)}`;
+  const signature = await crypto.subtle.sign("HMAC", await key, encoder.encode(stringToSign));
+  return {
+    url: `${base.origin}${path}?${query}&X-Amz-Signature=${hex(signature)}`,
+    headers: { ...headers },
+  };
 }

@@ -1,0 +1,512 @@
+/**
+ * edgesign client (`edgesign/client`): a thin, typed wrapper over the gateway's JSON API for
+ * browsers, Node ≥ 20 and Workers. It uses only `fetch`, `Blob`, `URL`, `Headers` and
+ * `AbortSignal`, so one file runs everywhere; every failure of the gateway is an `EdgesignError`
+ * carrying the RFC 9457 problem, every refusal of S3 an `S3RequestError` carrying S3's code.
+ *
+ * Request and response types (./types.ts) are checked against the gateway's zod schemas at compile
+ * time (test/client/types.test.ts), so the client cannot drift from what the routes validate.
+ *
+ * @example
+ * import { edgesign } from "edgesign/client";
+ * const client = edgesign({ gateway: "https://edgesign.example", token });
+ * const { url, headers } = await client.presign({ method: "PUT", key: "cat.jpg", contentLength: 12345 });
+ */
+import type {
+  AbortInput,
+  BatchItem,
+  CompleteInput,
+  Completed,
+  Link,
+  LinkInput,
+  ListPartsInput,
+  MultipartCreated,
+  MultipartCreateInput,
+  PostForm,
+  PostInput,
+  Presigned,
+  PresignInput,
+  Problem,
+  S3RequestInput,
+  S3RequestSigned,
+  SignedParts,
+  SignPartsInput,
+  UploadedParts,
+} from "./types.js";
+
+export type * from "./types.js";
+
+/** A bearer token, or a function that returns a fresh one for each call (token refresh). */
+export type TokenSource = string | (() => string | Promise<string>);
+
+export interface EdgesignOptions {
+  /** The gateway's origin, e.g. `https://edgesign.example` (a trailing `/` is ignored). */
+  gateway: string;
+  token: TokenSource;
+  /** Defaults to the global `fetch`; inject one for tests or a custom agent. */
+  fetch?: typeof fetch;
+}
+
+/** The gateway answered with a problem (RFC 9457): `status`, `code` and the whole `problem`. */
+export class EdgesignError extends Error {
+  readonly status: number;
+  readonly code: Problem["code"] | "unreadable_response";
+  readonly problem: Problem | undefined;
+  readonly requestId: string | undefined;
+
+  constructor(status: number, problem: Problem | undefined, fallback: string) {
+    super(problem === undefined ? fallback : `${problem.title}: ${problem.detail}`);
+    this.name = "EdgesignError";
+    this.status = status;
+    this.problem = problem;
+    this.code = problem?.code ?? "unreadable_response";
+    this.requestId = problem?.requestId;
+  }
+}
+
+/** S3 refused a presigned request: HTTP `status` and S3's `<Code>` (e.g. `AccessDenied`). */
+export class S3RequestError extends Error {
+  readonly status: number;
+  readonly s3Code: string | undefined;
+
+  constructor(operation: string, status: number, s3Code: string | undefined) {
+    super(`S3 refused ${operation}: HTTP ${status}${s3Code === undefined ? "" : ` ${s3Code}`}`);
+    this.name = "S3RequestError";
+    this.status = status;
+    this.s3Code = s3Code;
+  }
+}
+
+/** Progress of `uploadFile`: bytes S3 has confirmed so far, out of the file's size. */
+export type ProgressFn = (bytesUploaded: number, bytesTotal: number) => void;
+
+export interface UploadFileOptions {
+  /** The relative key (as in every gateway call). */
+  key: string;
+  /** Defaults to the Blob's own `type` when it has one. */
+  contentType?: string;
+  bucket?: string;
+  onProgress?: ProgressFn;
+  /** Files larger than this use multipart. Default 100 MiB; at least 5 MiB is sensible. */
+  multipartThreshold?: number;
+  /** Part size; defaults to the gateway's suggestion (≥ 5 MiB). */
+  partSize?: number;
+  /** Parts uploaded at once. Default 4. */
+  concurrency?: number;
+  /** Attempts per part or PUT before giving up (network errors, 5xx, expired URLs). Default 3. */
+  attempts?: number;
+  signal?: AbortSignal;
+}
+
+export interface UploadedFile {
+  /** The full key. */
+  key: string;
+  bucket: string;
+  size: number;
+  etag: string | undefined;
+  multipart: boolean;
+}
+
+const MiB = 1024 * 1024;
+/** Part numbers per sign-parts call: the gateway's maximum (README, "Multipart"). */
+export const SIGN_PARTS_BATCH = 100;
+export const DEFAULT_MULTIPART_THRESHOLD = 100 * MiB;
+/** A part URL this close to its expiry is signed again before it is used. */
+const EXPIRY_MARGIN_MS = 30_000;
+/** Headers a browser sets itself and refuses from scripts (Fetch, "forbidden request-header"). */
+const FORBIDDEN_HEADERS = new Set(["content-length", "host", "connection", "expect"]);
+
+/**
+ * A client for one gateway and one token source.
+ * @example
+ * const client = edgesign({ gateway: "https://edgesign.example", token: () => getToken() });
+ * await client.uploadFile(file, { key: "videos/talk.mp4", onProgress: (done, total) => … });
+ */
+export function edgesign(options: EdgesignOptions): EdgesignClient {
+  return new EdgesignClient(options);
+}
+
+export class EdgesignClient {
+  readonly gateway: string;
+  private readonly token: TokenSource;
+  private readonly fetcher: typeof fetch;
+
+  constructor(options: EdgesignOptions) {
+    this.gateway = options.gateway.replace(/\/+$/, "");
+    this.token = options.token;
+    // Bound, so a browser's `fetch` is not called with the client as `this` (Illegal invocation).
+    const fetcher = options.fetch ?? globalThis.fetch;
+    this.fetcher = (input, init) => fetcher(input, init);
+  }
+
+  /** `POST /v1/presign`: one presigned URL and the headers to send with it. */
+  presign(request: PresignInput): Promise<Presigned> {
+    return this.call("POST", "/v1/presign", request);
+  }
+
+  /** `POST /v1/presign/batch`: up to 100 URLs; each item succeeds or fails on its own. */
+  async presignBatch(requests: PresignInput[]): Promise<BatchItem[]> {
+    const answer = await this.call<{ results: BatchItem[] }>("POST", "/v1/presign/batch", {
+      requests,
+    });
+    return answer.results;
+  }
+
+  /** `POST /v1/uploads/post`: a presigned POST form (see `postForm` to send it). */
+  createPost(request: PostInput): Promise<PostForm> {
+    return this.call("POST", "/v1/uploads/post", request);
+  }
+
+  /** `POST /v1/links`: a short link that presigns a fresh GET on every visit. */
+  createLink(request: LinkInput): Promise<Link> {
+    return this.call("POST", "/v1/links", request);
+  }
+
+  /** `POST /v1/uploads/sign-request`: one S3 request presigned in Uppy's shape. */
+  signS3Request(request: S3RequestInput): Promise<S3RequestSigned> {
+    return this.call("POST", "/v1/uploads/sign-request", request);
+  }
+
+  /** The multipart calls of the gateway, one method each. */
+  readonly multipart = {
+    create: (request: MultipartCreateInput): Promise<MultipartCreated> =>
+      this.call("POST", "/v1/uploads/multipart", request),
+    signParts: (request: SignPartsInput): Promise<SignedParts> =>
+      this.call("POST", "/v1/uploads/multipart/sign-parts", request),
+    complete: (request: CompleteInput): Promise<Completed> =>
+      this.call("POST", "/v1/uploads/multipart/complete", request),
+    abort: (request: AbortInput): Promise<void> =>
+      this.call("POST", "/v1/uploads/multipart/abort", request),
+    listParts: (request: ListPartsInput): Promise<UploadedParts> => {
+      const query = new URLSearchParams({ key: request.key, uploadId: request.uploadId });
+      if (request.bucket !== undefined) query.set("bucket", request.bucket);
+      return this.call("GET", `/v1/uploads/multipart/parts?${query.toString()}`);
+    },
+  };
+
+  /**
+   * Uploads `file` straight to S3: one presigned PUT (content length and type signed) up to
+   * `multipartThreshold`, else a multipart upload whose part URLs are signed 100 at a time,
+   * re-signed when they expire (before use, or when S3 answers 403), retried on network errors
+   * and 5xx, and completed through the gateway (which checks the tenant's size limit). A failed
+   * multipart upload is aborted so S3 does not keep its parts.
+   */
+  async uploadFile(file: Blob, options: UploadFileOptions): Promise<UploadedFile> {
+    const size = file.size;
+    const contentType = options.contentType ?? (file.type === "" ? undefined : file.type);
+    const threshold = options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
+    options.onProgress?.(0, size);
+    if (size <= threshold) return this.putFile(file, contentType, options);
+    return this.multipartFile(file, contentType, options);
+  }
+
+  /**
+   * An adapter for Uppy's `@uppy/aws-s3` (6.x): pass the result as its `signRequest` option.
+   * @example new Uppy().use(AwsS3, { signRequest: client.uppy() })
+   */
+  uppy(options: { bucket?: string; expiresIn?: number } = {}): UppySignRequest {
+    return async (request) => {
+      const body: S3RequestInput = { method: request.method, key: request.key };
+      if ("uploadId" in request) body.uploadId = request.uploadId;
+      if ("partNumber" in request) body.partNumber = request.partNumber;
+      if ("contentType" in request && request.contentType !== undefined) {
+        body.contentType = request.contentType;
+      }
+      const expiresIn = request.expiresIn ?? options.expiresIn;
+      if (expiresIn !== undefined) body.expiresIn = expiresIn;
+      if (options.bucket !== undefined) body.bucket = options.bucket;
+      const signed = await this.signS3Request(body);
+      const answer: UppyPresignedResponse = { url: signed.url, key: signed.key };
+      if (signed.headers !== undefined) answer.headers = signed.headers;
+      if (signed.fields !== undefined) answer.fields = signed.fields;
+      return answer;
+    };
+  }
+
+  private async putFile(
+    file: Blob,
+    contentType: string | undefined,
+    options: UploadFileOptions,
+  ): Promise<UploadedFile> {
+    const sign = () =>
+      this.presign({
+        method: "PUT",
+        key: options.key,
+        contentLength: file.size,
+        ...(contentType === undefined ? {} : { contentType }),
+        ...(options.bucket === undefined ? {} : { bucket: options.bucket }),
+      });
+    let presigned = await sign();
+    const response = await this.withRetries(options, async (attempt, previous) => {
+      const refused = previous instanceof S3RequestError && previous.status === 403;
+      if (attempt > 1 && (refused || expiresSoon(presigned.expiresAt))) presigned = await sign();
+      return this.s3("PutObject", presigned.url, {
+        method: "PUT",
+        headers: sendable(presigned.headers),
+        body: file,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+    });
+    options.onProgress?.(file.size, file.size);
+    return {
+      key: presigned.key,
+      bucket: presigned.bucket,
+      size: file.size,
+      etag: response.headers.get("etag") ?? undefined,
+      multipart: false,
+    };
+  }
+
+  private async multipartFile(
+    file: Blob,
+    contentType: string | undefined,
+    options: UploadFileOptions,
+  ): Promise<UploadedFile> {
+    const { key } = options;
+    const bucket = options.bucket === undefined ? {} : { bucket: options.bucket };
+    const created = await this.multipart.create({
+      key,
+      size: file.size,
+      ...(contentType === undefined ? {} : { contentType }),
+      ...bucket,
+    });
+    const { uploadId } = created;
+    try {
+      const partSize = Math.max(options.partSize ?? created.partSize, 1);
+      const count = Math.ceil(file.size / partSize);
+      const parts = new PartUrls(count, (partNumbers) =>
+        this.multipart.signParts({ key, uploadId, partNumbers, ...bucket }),
+      );
+      const etags: { partNumber: number; etag: string }[] = [];
+      let uploaded = 0;
+      const uploadPart = async (partNumber: number) => {
+        const start = (partNumber - 1) * partSize;
+        const body = file.slice(start, Math.min(start + partSize, file.size));
+        const response = await this.withRetries(options, async (attempt, previous) => {
+          // S3 answers 403 for an expired (or otherwise refused) URL: sign this part again.
+          const forceFresh = previous instanceof S3RequestError && previous.status === 403;
+          const url = await parts.url(partNumber, attempt > 1 && forceFresh);
+          return this.s3("UploadPart", url, {
+            method: "PUT",
+            body,
+            ...(options.signal === undefined ? {} : { signal: options.signal }),
+          });
+        });
+        const etag = response.headers.get("etag");
+        if (etag === null) {
+          // The bucket's CORS rules must expose ETag (edgesign cors prints such rules).
+          throw new S3RequestError(
+            "UploadPart (no ETag header exposed)",
+            response.status,
+            undefined,
+          );
+        }
+        etags.push({ partNumber, etag });
+        uploaded += body.size;
+        options.onProgress?.(uploaded, file.size);
+      };
+      await runPool(count, Math.max(1, options.concurrency ?? 4), uploadPart);
+      const completed = await this.multipart.complete({ key, uploadId, parts: etags, ...bucket });
+      return {
+        key: completed.key,
+        bucket: completed.bucket,
+        size: completed.size,
+        etag: completed.etag,
+        multipart: true,
+      };
+    } catch (error) {
+      await this.multipart.abort({ key, uploadId, ...bucket }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Retries network errors, 5xx/429 and 403 (an expired URL, re-signed by `run`). */
+  private async withRetries<T>(
+    options: UploadFileOptions,
+    run: (attempt: number, previous: unknown) => Promise<T>,
+  ): Promise<T> {
+    const attempts = Math.max(1, options.attempts ?? 3);
+    let previous: unknown;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await run(attempt, previous);
+      } catch (error) {
+        previous = error;
+        const retryable =
+          !(error instanceof EdgesignError) &&
+          !(error instanceof Error && error.name === "AbortError") &&
+          (!(error instanceof S3RequestError) ||
+            error.status === 403 ||
+            error.status === 429 ||
+            error.status >= 500);
+        if (!retryable || attempt >= attempts) throw error;
+        await sleep(Math.min(200 * 2 ** (attempt - 1), 2000));
+      }
+    }
+  }
+
+  private async s3(operation: string, url: string, init: RequestInit): Promise<Response> {
+    const response = await this.fetcher(url, init);
+    if (response.ok) return response;
+    const text = await response.text().catch(() => "");
+    throw new S3RequestError(operation, response.status, /<Code>([^<]+)<\/Code>/.exec(text)?.[1]);
+  }
+
+  /** One gateway call; a non-2xx answer becomes an EdgesignError with its problem. */
+  private async call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
+    const token = typeof this.token === "string" ? this.token : await this.token();
+    const headers: Record<string, string> = { Authorization: `Bearer ${token}` };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await this.fetcher(`${this.gateway}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      throw new EdgesignError(
+        response.status,
+        problemOf(text),
+        `the gateway answered HTTP ${response.status}`,
+      );
+    }
+    return (text === "" ? undefined : JSON.parse(text)) as T;
+  }
+}
+
+/**
+ * Part URLs signed on demand, 100 part numbers per gateway call, and signed again when they are
+ * about to expire or S3 refused one (`fresh`).
+ */
+class PartUrls {
+  private readonly urls = new Map<number, { url: string; expiresAt: number }>();
+  private readonly pending = new Map<number, Promise<void>>();
+
+  constructor(
+    private readonly count: number,
+    private readonly signParts: (partNumbers: number[]) => Promise<SignedParts>,
+  ) {}
+
+  async url(partNumber: number, fresh: boolean): Promise<string> {
+    const known = this.urls.get(partNumber);
+    if (fresh || known === undefined || known.expiresAt - EXPIRY_MARGIN_MS <= Date.now()) {
+      await this.sign(partNumber, fresh || known !== undefined);
+    }
+    const signed = this.urls.get(partNumber);
+    if (signed === undefined) throw new Error(`the gateway did not sign part ${partNumber}`);
+    return signed.url;
+  }
+
+  /** Signs the batch of 100 holding `partNumber`, or only that part when re-signing. */
+  private async sign(partNumber: number, alone: boolean): Promise<void> {
+    const first = alone
+      ? partNumber
+      : Math.floor((partNumber - 1) / SIGN_PARTS_BATCH) * SIGN_PARTS_BATCH + 1;
+    const last = alone ? partNumber : Math.min(first + SIGN_PARTS_BATCH - 1, this.count);
+    const batchKey = alone ? -partNumber : first;
+    let running = this.pending.get(batchKey);
+    if (running === undefined) {
+      const numbers = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+      running = this.signParts(numbers)
+        .then((signed) => {
+          const expiresAt = Date.parse(signed.expiresAt);
+          for (const part of signed.parts) {
+            this.urls.set(part.partNumber, { url: part.url, expiresAt });
+          }
+        })
+        .finally(() => this.pending.delete(batchKey));
+      this.pending.set(batchKey, running);
+    }
+    await running;
+  }
+}
+
+/** Runs `task(1..count)` with at most `concurrency` at once; the first failure stops the rest. */
+async function runPool(
+  count: number,
+  concurrency: number,
+  task: (n: number) => Promise<void>,
+): Promise<void> {
+  let next = 1;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next <= count) {
+      const n = next;
+      next += 1;
+      try {
+        await task(n);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+function sendable(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => !FORBIDDEN_HEADERS.has(name.toLowerCase())),
+  );
+}
+
+function expiresSoon(expiresAt: string): boolean {
+  return Date.parse(expiresAt) - EXPIRY_MARGIN_MS <= Date.now();
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function problemOf(text: string): Problem | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (
+      typeof parsed === "object" &&
+      parsed !== null &&
+      "code" in parsed &&
+      "status" in parsed &&
+      typeof parsed.code === "string"
+    ) {
+      return parsed as Problem;
+    }
+  } catch {
+    // not JSON: a proxy's HTML page, say
+  }
+  return undefined;
+}
+
+/**
+ * What @uppy/aws-s3 6.x passes to `signRequest` (`PresignableRequest` in its
+ * `src/s3-client/types.ts`), restated here so the client does not depend on Uppy.
+ */
+export type UppyPresignableRequest =
+  | { method: "PUT"; key: string; contentType?: string; expiresIn?: number }
+  | { method: "POST" | "DELETE"; key: string; expiresIn?: number }
+  | { method: "POST" | "GET" | "DELETE"; key: string; uploadId: string; expiresIn?: number }
+  | { method: "PUT"; key: string; uploadId: string; partNumber: number; expiresIn?: number };
+
+/** What `signRequest` returns to Uppy (`PresignedResponse`). */
+export interface UppyPresignedResponse {
+  url: string;
+  key?: string;
+  headers?: Record<string, string>;
+  fields?: Record<string, string>;
+}
+
+export type UppySignRequest = (request: UppyPresignableRequest) => Promise<UppyPresignedResponse>;
+
+/**
+ * The Uppy adapter without building a client first.
+ * @example new Uppy().use(AwsS3, { signRequest: uppy({ gateway: "https://edgesign.example", token }) })
+ */
+export function uppy(
+  options: EdgesignOptions & { bucket?: string; expiresIn?: number },
+): UppySignRequest {
+  const { gateway, token, fetch: fetcher, ...rest } = options;
+  return new EdgesignClient({
+    gateway,
+    token,
+    ...(fetcher === undefined ? {} : { fetch: fetcher }),
+  }).uppy(rest);
+}
