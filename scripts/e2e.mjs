@@ -131,7 +131,10 @@ try {
     secretAccessKey: s3.S3_SECRET_ACCESS_KEY,
   });
   const varsFile = join(work, "e2e.vars");
-  const temporary = JSON.stringify(await assumeRole(s3));
+  const temporaryCredentials = await assumeRole(s3);
+  const temporary = JSON.stringify(temporaryCredentials);
+  // Values that must never appear in anything the gateway prints (checked after the suite).
+  const secrets = [adminToken, s3.S3_SECRET_ACCESS_KEY, temporaryCredentials.secretAccessKey];
   writeFileSync(
     varsFile,
     `ADMIN_TOKEN=${adminToken}\nS3_E2E=${credentials}\nS3_E2E_TEMP=${temporary}\n`,
@@ -189,7 +192,8 @@ try {
   console.log(`e2e: setup took ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
 
   const suiteStarted = Date.now();
-  const suite = spawnSync("vitest", ["run", "--config", "vitest.e2e.config.ts", ...vitestArgs], {
+  // Async, so this process keeps reading the gateway's output while the suite runs.
+  const suite = spawn("vitest", ["run", "--config", "vitest.e2e.config.ts", ...vitestArgs], {
     stdio: "inherit",
     env: {
       ...process.env,
@@ -199,8 +203,26 @@ try {
       CHROMIUM_PATH: CHROMIUM,
     },
   });
+  exitCode = await new Promise((resolve) => suite.on("exit", (code) => resolve(code ?? 1)));
   console.log(`e2e: suite took ${((Date.now() - suiteStarted) / 1000).toFixed(1)} s`);
-  exitCode = suite.status ?? 1;
+
+  // Every log line the gateway wrote during the suite: no secret value may be in it.
+  await new Promise((resolve) => setTimeout(resolve, 500)); // let the last lines arrive
+  const log = Buffer.concat(gatewayLog).toString("utf8");
+  if (process.env.E2E_GATEWAY_LOG) writeFileSync(process.env.E2E_GATEWAY_LOG, log);
+  const leaked = secrets.filter((secret) => log.includes(secret));
+  const lines = log.split("\n").filter((line) => line.trim() !== "").length;
+  if (leaked.length > 0) {
+    console.error(`e2e: the gateway log contains ${leaked.length} secret value(s)`);
+    exitCode = 1;
+  } else if (/X-Amz-Signature=/i.test(log)) {
+    console.error("e2e: the gateway log contains a signed URL");
+    exitCode = 1;
+  } else {
+    console.log(
+      `e2e: scanned ${lines} gateway log lines for ${secrets.length} secrets and signed URLs: none found`,
+    );
+  }
 } catch (error) {
   console.error(`e2e: ${error.message}`);
   exitCode = 1;
