@@ -25,6 +25,7 @@ import { ASYMMETRIC_ALGORITHMS, OPERATIONS, TenantId, type Operation } from "../
 import type { TenantRecord } from "../tenants/schema";
 import { getTenant } from "../tenants/store";
 import { duplicateMember } from "./json-members";
+import { BoundedLru, tokenDigest } from "./token-cache";
 
 /** Tokens larger than this are refused before any parsing (a JWT of ours is < 1 KiB). */
 export const MAX_TOKEN_BYTES = 8 * 1024;
@@ -32,6 +33,38 @@ export const MAX_TOKEN_BYTES = 8 * 1024;
 export const CLOCK_TOLERANCE_S = 30;
 /** Headers that would let the token choose its own verification key (RFC 8725 §3.10). */
 const KEY_CARRYING_HEADERS = ["jku", "x5u", "jwk", "x5c"] as const;
+/** Bound on verified tokens remembered per isolate (a few hundred bytes each). */
+export const VERIFIED_TOKENS_MAX = 4096;
+
+/**
+ * Tokens that passed full verification, keyed by their SHA-256, so a caller that repeats its
+ * token (the usual case: one token for its whole lifetime) does not pay for the signature check
+ * again. An entry stands in for verification only while all of these hold, else the token is
+ * verified in full again (and refused if it must be):
+ * - `now` is before the token's `exp` (and not before its `nbf` minus the clock tolerance);
+ * - the gateway audience and, for HS256, the secret's value are those it was verified with;
+ * - the tenant record is the very object it was verified against: every admin change replaces
+ *   it and the tenant cache re-reads it from KV every TENANT_CACHE_TTL_MS, so a new key set,
+ *   algorithm list, `revokedBefore` or `disabled` flag is seen as soon as uncached requests see
+ *   it; `disabled` and `revokedBefore` are also checked again on every use.
+ */
+interface VerifiedToken {
+  tenant: TenantRecord;
+  audience: string;
+  hmacSecret: string | undefined;
+  payload: JWTPayload;
+}
+const verifiedTokens = new BoundedLru<VerifiedToken>(VERIFIED_TOKENS_MAX);
+
+/** Forgets every verified token (tests). */
+export function clearVerifiedTokens(): void {
+  verifiedTokens.clear();
+}
+
+/** How many verified tokens are remembered (tests: the cache is bounded). */
+export function verifiedTokenCount(): number {
+  return verifiedTokens.size;
+}
 
 export interface Principal {
   tenant: TenantRecord;
@@ -54,6 +87,10 @@ export async function authenticate(
   now: Date = new Date(),
 ): Promise<Principal> {
   const token = bearerToken(authorization);
+  const digest = await tokenDigest(token);
+  const remembered = await rememberedPrincipal(env, digest, now);
+  if (remembered !== undefined) return remembered;
+
   refuseDuplicateMembers(token);
   const tenant = await tenantOf(env, token);
   const header = protectedHeader(token);
@@ -67,7 +104,44 @@ export async function authenticate(
   }
 
   const payload = await verifySignature(env, tenant, token, alg, now);
-  return principalFrom(tenant, payload, now);
+  const principal = principalFrom(tenant, payload, now);
+  verifiedTokens.set(digest, {
+    tenant,
+    audience: audience(env),
+    hmacSecret: alg === "HS256" ? hmacSecretValue(env, tenant) : undefined,
+    payload,
+  });
+  return principal;
+}
+
+/** The caller of an already verified token, when its entry may stand in for verification. */
+async function rememberedPrincipal(
+  env: Env,
+  digest: string,
+  now: Date,
+): Promise<Principal | undefined> {
+  const entry = verifiedTokens.get(digest);
+  if (entry === undefined) return undefined;
+  const nowS = Math.floor(now.getTime() / 1000);
+  const { exp, nbf } = entry.payload;
+  const usable =
+    typeof exp === "number" &&
+    nowS < exp &&
+    (typeof nbf !== "number" || nbf <= nowS + CLOCK_TOLERANCE_S) &&
+    entry.audience === audience(env) &&
+    (entry.hmacSecret === undefined ||
+      entry.hmacSecret === readSecret(env, entry.tenant.auth.hmacSecret ?? ""));
+  if (!usable) {
+    verifiedTokens.delete(digest);
+    return undefined;
+  }
+  const tenant = await getTenant(env.KV, entry.tenant.id);
+  if (tenant !== entry.tenant || tenant.disabled) {
+    verifiedTokens.delete(digest);
+    return undefined;
+  }
+  // Same checks as after verification: lifetime, `revokedBefore`, scope and prefix claims.
+  return principalFrom(tenant, entry.payload, now);
 }
 
 function bearerToken(authorization: string | undefined): string {
@@ -151,8 +225,7 @@ async function verifySignature(
   };
   try {
     if (alg === "HS256") {
-      const secret = hmacSecret(env, tenant);
-      return (await jwtVerify(token, secret, options)).payload;
+      return (await jwtVerify(token, await hmacKey(env, tenant), options)).payload;
     }
     return (await jwtVerify(token, jwksFor(tenant), options)).payload;
   } catch (cause) {
@@ -170,25 +243,56 @@ function asymmetricAlgorithms(tenant: TenantRecord): string[] {
   );
 }
 
-function hmacSecret(env: Env, tenant: TenantRecord): Uint8Array {
+function hmacSecretValue(env: Env, tenant: TenantRecord): string {
   const name = tenant.auth.hmacSecret;
   const value = name === null ? undefined : readSecret(env, name);
   if (value === undefined) {
     logError("hmac_secret_missing", { tenant: tenant.id, secret: name });
     throw new GatewayError("unavailable", "the tenant's HS256 secret is not configured");
   }
-  return new TextEncoder().encode(value);
+  return value;
 }
 
-/** Per-tenant key sets, rebuilt only when the tenant's JWKS or jwksUrl changes. */
-const keySets = new Map<string, { source: string; getKey: JWTVerifyGetKey }>();
+/** Imported HS256 keys per tenant, imported again only when the secret's value changes. */
+const hmacKeys = new Map<string, { secret: string; key: Promise<CryptoKey> }>();
+const HMAC_KEYS_MAX = 1000;
+
+function hmacKey(env: Env, tenant: TenantRecord): Promise<CryptoKey> {
+  const secret = hmacSecretValue(env, tenant);
+  const cached = hmacKeys.get(tenant.id);
+  if (cached !== undefined && cached.secret === secret) return cached.key;
+  const key = crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["verify"],
+  );
+  if (hmacKeys.size >= HMAC_KEYS_MAX) hmacKeys.clear();
+  hmacKeys.set(tenant.id, { secret, key });
+  return key;
+}
+
+/**
+ * Per-tenant key sets (jose caches each imported key inside its set), rebuilt only when the
+ * tenant's JWKS or jwksUrl changes. The same record object as last time has the same keys, so
+ * the comparison of the serialised JWKS only runs when the tenant record was re-read.
+ */
+const keySets = new Map<
+  string,
+  { auth: TenantRecord["auth"]; source: string; getKey: JWTVerifyGetKey }
+>();
 const KEY_SETS_MAX = 1000;
 
 function jwksFor(tenant: TenantRecord): JWTVerifyGetKey {
+  const cached = keySets.get(tenant.id);
+  if (cached !== undefined && cached.auth === tenant.auth) return cached.getKey;
   const { jwks, jwksUrl } = tenant.auth;
   const source = jwksUrl ?? JSON.stringify(jwks);
-  const cached = keySets.get(tenant.id);
-  if (cached !== undefined && cached.source === source) return cached.getKey;
+  if (cached !== undefined && cached.source === source) {
+    cached.auth = tenant.auth;
+    return cached.getKey;
+  }
 
   let getKey: JWTVerifyGetKey;
   if (jwksUrl !== null) {
@@ -200,7 +304,7 @@ function jwksFor(tenant: TenantRecord): JWTVerifyGetKey {
     throw invalidToken("the tenant accepts no asymmetric tokens");
   }
   if (keySets.size >= KEY_SETS_MAX) keySets.clear();
-  keySets.set(tenant.id, { source, getKey });
+  keySets.set(tenant.id, { auth: tenant.auth, source, getKey });
   return getKey;
 }
 

@@ -4,12 +4,12 @@
  */
 import type { AwsClient } from "aws4fetch";
 import { requireOperation, type Principal } from "../auth/verify";
-import { readCredentials, type Env } from "../env";
+import { readCredentials, readSecret, type Env } from "../env";
 import { GatewayError } from "../errors";
 import { expandSubjectPrefix, fullKey } from "../keys";
 import { logInfo } from "../log";
 import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
-import { clientFor, presign } from "./presign";
+import { cachedClient, clientFor, presign } from "./presign";
 import type { PresignRequest, PresignResult } from "./schema";
 
 const OPERATION_OF = {
@@ -74,11 +74,16 @@ export async function presignForCaller(
 
 /**
  * The signer of the credential set named `credentials` (a secret): one cached AwsClient per
- * distinct secret value, so derived signing keys are reused across requests.
+ * distinct secret value, so derived signing keys are reused across requests. A secret value
+ * seen before was valid then and is the same string now: its client is reused without parsing
+ * the JSON again; a new value (rotation, first use) is parsed and validated.
  */
 export function signerFor(env: Env, credentials: string): AwsClient {
-  const { raw, creds } = readCredentials(env, credentials);
-  return clientFor(raw, creds);
+  const raw = readSecret(env, credentials);
+  const cached = raw === undefined ? undefined : cachedClient(raw);
+  if (cached !== undefined) return cached;
+  const parsed = readCredentials(env, credentials);
+  return clientFor(parsed.raw, parsed.creds);
 }
 
 /** The caller's full key for `relativeKey`: always below tenant + subject + token prefix. */

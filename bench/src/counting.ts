@@ -1,0 +1,74 @@
+/**
+ * Cost counters: the bench hands the app wrapped bindings that count every KV operation and
+ * every read of a secret, so each route's storage cost per URL can be priced.
+ */
+export interface Counters {
+  kvReads: number;
+  kvWrites: number;
+  kvDeletes: number;
+  kvLists: number;
+  secretReads: number;
+  /** console lines the app wrote (one `url_issued` line per URL). */
+  logLines: number;
+}
+
+export function newCounters(): Counters {
+  return { kvReads: 0, kvWrites: 0, kvDeletes: 0, kvLists: 0, secretReads: 0, logLines: 0 };
+}
+
+export function resetCounters(counters: Counters): void {
+  Object.assign(counters, newCounters());
+}
+
+/** A KV namespace that counts reads (get/getWithMetadata, per key), writes, deletes and lists. */
+export function countingKv(kv: KVNamespace, counters: Counters): KVNamespace {
+  const keysIn = (key: unknown) => (Array.isArray(key) ? key.length : 1);
+  const wrapped = {
+    get(key: unknown, options?: unknown) {
+      counters.kvReads += keysIn(key);
+      return (kv.get as (k: unknown, o?: unknown) => unknown)(key, options);
+    },
+    getWithMetadata(key: unknown, options?: unknown) {
+      counters.kvReads += keysIn(key);
+      return (kv.getWithMetadata as (k: unknown, o?: unknown) => unknown)(key, options);
+    },
+    put(key: string, value: string, options?: KVNamespacePutOptions) {
+      counters.kvWrites += 1;
+      return kv.put(key, value, options);
+    },
+    delete(key: string) {
+      counters.kvDeletes += 1;
+      return kv.delete(key);
+    },
+    list(options?: KVNamespaceListOptions) {
+      counters.kvLists += 1;
+      return kv.list(options);
+    },
+  };
+  return wrapped as unknown as KVNamespace;
+}
+
+/**
+ * The env the app sees: `KV` counted, and every read of a name in `secretNames` counted (the app
+ * looks secrets up by name on each use). Getters rather than a Proxy, so that counting costs
+ * about what reading a binding costs.
+ */
+export function countingEnv<E extends object>(
+  env: E,
+  kv: KVNamespace,
+  secretNames: readonly string[],
+  counters: Counters,
+): E {
+  const counted: Record<string, unknown> = { ...env, KV: kv };
+  for (const name of secretNames) {
+    const value = counted[name];
+    Object.defineProperty(counted, name, {
+      enumerable: true,
+      get() {
+        counters.secretReads += 1;
+        return value;
+      },
+    });
+  }
+  return counted as E;
+}

@@ -1,0 +1,349 @@
+/**
+ * Whole-request benchmark inside workerd: the real app (`../src/index`) called through
+ * `app.fetch` with the bench Worker's own local bindings, wrapped to count KV operations and
+ * secret reads. A tenant with one Ed25519 key and KV rate limits is seeded through the admin API.
+ */
+import {
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+} from "jose";
+import { authenticate } from "../../src/auth/verify";
+import { chargeRateLimit } from "../../src/ratelimit";
+import { presignForCaller } from "../../src/signing/service";
+import type { Env } from "../../src/env";
+import app from "../../src/index";
+import { countingEnv, countingKv, newCounters, resetCounters, type Counters } from "./counting";
+import { measure, type Measurement, type MeasureOptions } from "./harness";
+import { benchKeys } from "./keys";
+
+export interface BenchBindings {
+  KV: KVNamespace;
+  ADMIN_TOKEN: string;
+  S3_BENCH: string;
+  AUDIENCE: string;
+  CORS_ORIGINS: string;
+  LOG_LEVEL: string;
+}
+
+export interface RequestResult extends Measurement {
+  id: string;
+  label: string;
+  /** URLs issued per operation (100 for the batch, 0 for /healthz and bare verification). */
+  urlsPerOp: number;
+  /** Requests through app.fetch per operation (0 for bare verification). */
+  requestsPerOp: number;
+  /** Counted during the measured samples only. */
+  counters: Counters;
+  measuredOps: number;
+}
+
+export interface RequestReport {
+  tenant: Record<string, unknown>;
+  results: RequestResult[];
+}
+
+const TENANT_ID = "bench";
+const SUBJECT = "alice";
+const BASE = "https://gateway.bench";
+const SECRET_NAMES = ["ADMIN_TOKEN", "S3_BENCH"] as const;
+
+/** A KV-mode rate limit far above what the bench sends, so the limiter runs but never refuses. */
+function tenantRecord(publicJwk: JWK): Record<string, unknown> {
+  return {
+    id: TENANT_ID,
+    auth: { jwks: { keys: [publicJwk] }, algorithms: ["EdDSA"] },
+    prefix: `${TENANT_ID}/`,
+    subjectPrefix: "users/{sub}/",
+    buckets: {
+      main: {
+        endpoint: "https://s3.us-east-1.amazonaws.com",
+        bucket: "bench-bucket",
+        region: "us-east-1",
+        style: "virtual",
+        credentials: "S3_BENCH",
+      },
+    },
+    defaultBucket: "main",
+    defaultExpiresIn: 900,
+    maxExpiresIn: 3600,
+    rateLimit: {
+      tenant: { limit: 1_000_000_000, period: 60 },
+      subject: { limit: 1_000_000_000, period: 60 },
+      mode: "kv",
+      failOpen: true,
+    },
+  };
+}
+
+/**
+ * The app's console output, captured in the isolate and counted: under `wrangler dev` every
+ * console line is piped out of workerd to wrangler (tens of µs per line on this machine), a
+ * local-only cost that would swamp the app's own work; in production Workers the line is kept
+ * in-process. One row of the benchmark keeps the real console to show that local cost.
+ */
+function captureConsole(counters: Counters): () => void {
+  const original = {
+    log: console.log,
+    info: console.info,
+    warn: console.warn,
+    error: console.error,
+  };
+  const count = () => {
+    counters.logLines += 1;
+  };
+  Object.assign(console, { log: count, info: count, warn: count, error: count });
+  return () => Object.assign(console, original);
+}
+
+export async function runRequests(
+  bindings: BenchBindings,
+  ctx: ExecutionContext,
+  only?: ReadonlySet<string>,
+): Promise<RequestReport> {
+  const counters = newCounters();
+  const env = countingEnv(
+    bindings,
+    countingKv(bindings.KV, counters),
+    SECRET_NAMES,
+    counters,
+  ) as unknown as Env;
+  const pending: Promise<unknown>[] = [];
+  const executionCtx = {
+    waitUntil(promise: Promise<unknown>) {
+      pending.push(promise);
+      ctx.waitUntil(promise);
+    },
+    passThroughOnException() {},
+    props: {},
+  } as unknown as ExecutionContext;
+  const settle = async () => {
+    while (pending.length > 0) await Promise.allSettled(pending.splice(0));
+  };
+
+  async function send(path: string, init: RequestInit, status = 200): Promise<void> {
+    const res = await app.fetch(new Request(`${BASE}${path}`, init), env, executionCtx);
+    const body = await res.text();
+    if (res.status !== status) throw new Error(`${path}: ${res.status} ${body}`);
+  }
+
+  // The tenant, through the admin API (so it is validated exactly as in production).
+  const { privateKey, publicKey } = await generateKeyPair("EdDSA", { extractable: true });
+  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid: "bench-ed25519", alg: "EdDSA" };
+  const record = tenantRecord(publicJwk);
+  await send(`/admin/tenants/${TENANT_ID}`, {
+    method: "PUT",
+    headers: {
+      authorization: `Bearer ${bindings.ADMIN_TOKEN}`,
+      "content-type": "application/json",
+    },
+    body: JSON.stringify(record),
+  });
+
+  let jti = 0;
+  const mint = (key: CryptoKey) => {
+    const now = Math.floor(Date.now() / 1000);
+    jti += 1;
+    return new SignJWT({ sub: SUBJECT, jti: `bench-${jti}` })
+      .setProtectedHeader({ alg: "EdDSA", kid: publicJwk.kid as string, typ: "JWT" })
+      .setIssuer(TENANT_ID)
+      .setAudience(bindings.AUDIENCE)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 900)
+      .sign(key);
+  };
+  const selected = (id: string) => only === undefined || only.has(id);
+  const mintMany = async (id: string, count: number) => {
+    const tokens: string[] = [];
+    if (!selected(id)) return tokens;
+    for (let i = 0; i < count; i++) tokens.push(await mint(privateKey));
+    return tokens;
+  };
+
+  const keys = benchKeys();
+  // Requests as an HTTP client sends them: a JSON body with its Content-Length.
+  const lengths = new Map<string, string>();
+  const jsonInit = (token: string, body: string): RequestInit => {
+    let length = lengths.get(body);
+    if (length === undefined) {
+      length = String(new TextEncoder().encode(body).byteLength);
+      lengths.set(body, length);
+    }
+    return {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+        "content-length": length,
+      },
+      body,
+    };
+  };
+  const presignBodies = keys.map((key) => JSON.stringify({ method: "GET", key }));
+  const presignInit = (token: string, index: number): RequestInit =>
+    jsonInit(token, presignBodies[index % presignBodies.length] as string);
+  const batchBodies = Array.from({ length: 10 }, (_, b) =>
+    JSON.stringify({
+      requests: Array.from({ length: 100 }, (_, i) => ({
+        method: "GET",
+        key: keys[(b * 100 + i) % keys.length],
+      })),
+    }),
+  );
+
+  const results: RequestResult[] = [];
+  async function run(
+    id: string,
+    label: string,
+    shape: { urlsPerOp: number; requestsPerOp: number },
+    op: (index: number) => Promise<unknown>,
+    options: MeasureOptions,
+    realConsole = false,
+  ): Promise<void> {
+    if (!selected(id)) return;
+    await settle();
+    const restoreConsole = realConsole ? () => undefined : captureConsole(counters);
+    let measured: Measurement;
+    try {
+      measured = await measure(id, op, {
+        ...options,
+        beforeMeasured: () => resetCounters(counters),
+      });
+      await settle();
+    } finally {
+      restoreConsole();
+    }
+    results.push({
+      ...measured,
+      id,
+      label,
+      ...shape,
+      counters: { ...counters },
+      measuredOps: measured.samples * measured.opsPerSample,
+    });
+  }
+
+  const standard: MeasureOptions = { opsPerSample: 1000, samples: 7, warmupSamples: 2 };
+  const tokensPerRun = standard.opsPerSample * (standard.samples + standard.warmupSamples);
+
+  // Components of the new-token path, for the explanation table.
+  const jwks = createLocalJWKSet({ keys: [publicJwk] });
+  const verifyTokens = await mintMany("jose-jwtverify-eddsa", tokensPerRun);
+  let verifyIndex = 0;
+  await run(
+    "jose-jwtverify-eddsa",
+    "jose jwtVerify, EdDSA, local JWKS (key import cached by jose)",
+    { urlsPerOp: 0, requestsPerOp: 0 },
+    () =>
+      jwtVerify(verifyTokens[verifyIndex++ % verifyTokens.length] as string, jwks, {
+        issuer: TENANT_ID,
+        audience: bindings.AUDIENCE,
+        algorithms: ["EdDSA"],
+      }),
+    standard,
+  );
+  const authTokens = await mintMany("authenticate-new-token", tokensPerRun);
+  let authIndex = 0;
+  await run(
+    "authenticate-new-token",
+    "authenticate(): a new EdDSA token each time",
+    { urlsPerOp: 0, requestsPerOp: 0 },
+    () => authenticate(env, `Bearer ${authTokens[authIndex++ % authTokens.length]}`),
+    standard,
+  );
+  const repeated = await mint(privateKey);
+  await run(
+    "authenticate-repeated-token",
+    "authenticate(): the same EdDSA token again",
+    { urlsPerOp: 0, requestsPerOp: 0 },
+    () => authenticate(env, `Bearer ${repeated}`),
+    standard,
+  );
+
+  // The other parts of a warm /v1/presign, called directly.
+  const principal = await authenticate(env, `Bearer ${repeated}`);
+  await run(
+    "presign-for-caller",
+    "presignForCaller(): grants, key rules, signer, log line",
+    { urlsPerOp: 0, requestsPerOp: 0 },
+    (i) =>
+      presignForCaller(
+        { env, principal, requestId: "bench", now: new Date() },
+        { method: "GET", key: keys[i % keys.length] as string },
+      ),
+    standard,
+  );
+  await run(
+    "charge-rate-limit",
+    "chargeRateLimit(): tenant + subject windows, KV mode, warm",
+    { urlsPerOp: 0, requestsPerOp: 0 },
+    () =>
+      chargeRateLimit({
+        env,
+        tenant: principal.tenant,
+        sub: SUBJECT,
+        cost: 1,
+        nowMs: Date.now(),
+        waitUntil: (promise) => executionCtx.waitUntil(promise),
+        requestId: "bench",
+      }),
+    standard,
+  );
+
+  // Whole requests through app.fetch.
+  await run(
+    "healthz",
+    "GET /healthz",
+    { urlsPerOp: 0, requestsPerOp: 1 },
+    () => send("/healthz", { method: "GET" }),
+    standard,
+  );
+  await run(
+    "v1-middleware-only",
+    "POST /v1/<no such route>, same token: /v1 middleware and auth, no handler (404)",
+    { urlsPerOp: 0, requestsPerOp: 1 },
+    (i) => send("/v1/no-such-route", presignInit(repeated, i), 404),
+    standard,
+  );
+  const presignTokens = await mintMany("presign-new-token", tokensPerRun);
+  let presignIndex = 0;
+  await run(
+    "presign-new-token",
+    "POST /v1/presign, a new EdDSA token per request",
+    { urlsPerOp: 1, requestsPerOp: 1 },
+    (i) => {
+      const token = presignTokens[presignIndex++ % presignTokens.length] as string;
+      return send("/v1/presign", presignInit(token, i));
+    },
+    standard,
+  );
+  await run(
+    "presign-repeated-token",
+    "POST /v1/presign, the same EdDSA token each time",
+    { urlsPerOp: 1, requestsPerOp: 1 },
+    (i) => send("/v1/presign", presignInit(repeated, i)),
+    standard,
+  );
+  await run(
+    "presign-repeated-token-console",
+    "POST /v1/presign, same token, console piped to wrangler dev (local-only cost)",
+    { urlsPerOp: 1, requestsPerOp: 1 },
+    (i) => send("/v1/presign", presignInit(repeated, i)),
+    standard,
+    true,
+  );
+  await run(
+    "batch-100",
+    "POST /v1/presign/batch, 100 GET items, same token",
+    { urlsPerOp: 100, requestsPerOp: 1 },
+    (i) =>
+      send("/v1/presign/batch", jsonInit(repeated, batchBodies[i % batchBodies.length] as string)),
+    { opsPerSample: 20, samples: 7, warmupSamples: 2 },
+  );
+
+  return { tenant: record, results };
+}

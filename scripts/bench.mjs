@@ -1,0 +1,772 @@
+// `npm run bench`: one command, one run. Puts edgesign's signer beside aws4fetch, the AWS SDK and a
+// WebCrypto floor (inside workerd and under Node 24), times whole requests through the real app
+// inside workerd, load-tests the gateway under `wrangler dev` with autocannon, counts KV and
+// secret operations per URL and prices them. Prints the tables and writes
+// bench/results/latest.json. Loopback only; every server it starts is stopped, even on failure.
+//
+// Options: --connections N (10) and --duration S (8) for the load test, --skip-load, --skip-node.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import { build } from "esbuild";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const BIN = join(ROOT, "node_modules", ".bin");
+const RESULTS = join(ROOT, "bench", "results");
+const COMPATIBILITY_DATE = "2026-10-23";
+
+const { values: options } = parseArgs({
+  options: {
+    connections: { type: "string", default: "10" },
+    duration: { type: "string", default: "8" },
+    "skip-load": { type: "boolean", default: false },
+    "skip-node": { type: "boolean", default: false },
+  },
+});
+const LOAD = {
+  connections: Number(options.connections),
+  durationSeconds: Number(options.duration),
+  warmupSeconds: 1,
+};
+
+/**
+ * Cloudflare list prices (USD) used for the cost columns, beyond the Workers Paid plan's included
+ * usage. Workers: https://developers.cloudflare.com/workers/platform/pricing/ (Standard usage
+ * model); KV: https://developers.cloudflare.com/kv/platform/pricing/. Read 2026-11-23.
+ */
+const PRICES = {
+  date: "2026-11-23",
+  workersRequestsPerMillion: 0.3,
+  workersCpuPerMillionMs: 0.02,
+  kvReadsPerMillion: 0.5,
+  kvWritesPerMillion: 5.0,
+  kvDeletesPerMillion: 5.0,
+  kvListsPerMillion: 5.0,
+};
+
+/** Targets of issue 10 (ratios measured inside workerd, in this run). */
+const TARGETS = {
+  sdkOverEdgesign: 7,
+  naiveAws4fetchOverEdgesign: 1.7,
+  edgesignOverFloorMax: 3,
+  presignNewTokenP50Us: 150,
+  presignRepeatedTokenP50Us: 80,
+  batch100P50Us: 5000,
+  loadPresignOverHealthz: 0.5,
+};
+
+const started = Date.now();
+const work = mkdtempSync(join(os.tmpdir(), "edgesign-bench-"));
+const servers = new Set();
+const childEnv = {
+  ...process.env,
+  PATH: `${BIN}${process.platform === "win32" ? ";" : ":"}${process.env.PATH ?? ""}`,
+  WRANGLER_SEND_METRICS: "false",
+  // wrangler dev's local observability collector opens one loopback TCP connection per console
+  // line (the gateway logs one line per URL): under load that is a local-only cost, and it runs
+  // workerd out of file descriptors. The local explorer wraps Durable Objects. Both off.
+  X_LOCAL_OBSERVABILITY: "false",
+  X_LOCAL_EXPLORER: "false",
+};
+
+function log(line) {
+  process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function stopServer(server) {
+  servers.delete(server);
+  if (server.child.exitCode !== null) return;
+  try {
+    process.kill(-server.child.pid, "SIGTERM");
+  } catch {
+    // already gone
+  }
+}
+
+function stopAll() {
+  for (const server of [...servers]) stopServer(server);
+}
+// Bounded in time whatever happens: a stuck server or connection must not keep the run going.
+setTimeout(() => {
+  console.error("bench: still running after 8 minutes; stopping the servers and giving up");
+  stopAll();
+  rmSync(work, { recursive: true, force: true });
+  process.exit(1);
+}, 8 * 60_000).unref();
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    stopAll();
+    rmSync(work, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+
+/**
+ * Bundles a Worker once with wrangler's own bundler (`deploy --dry-run`), so the run measures a
+ * fixed build: `wrangler dev` would rebuild, and restart mid-benchmark, whenever a source file
+ * changes.
+ */
+function bundle(name, config) {
+  const outdir = join(work, `${name}-build`);
+  const run = spawnSync(
+    join(BIN, "wrangler"),
+    ["deploy", "--dry-run", "-c", config, "--outdir", outdir],
+    { cwd: ROOT, encoding: "utf8", env: childEnv },
+  );
+  if (run.status !== 0) throw new Error(`${name}: bundling failed\n${run.stdout}\n${run.stderr}`);
+  const script = readdirSync(outdir).find((file) => file.endsWith(".js"));
+  if (script === undefined) throw new Error(`${name}: no bundle in ${outdir}`);
+  return join(outdir, script);
+}
+
+/** `wrangler dev` of a prebuilt bundle on a free loopback port (and inspector port). */
+async function startWrangler(name, config, extraArgs, readyPath) {
+  const script = bundle(name, config);
+  const args = [script, "--no-bundle", "-c", config, ...extraArgs];
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const child = spawn(
+    join(BIN, "wrangler"),
+    [
+      "dev",
+      ...args,
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      "--persist-to",
+      join(work, `${name}-state`),
+      "--show-interactive-dev-session=false",
+      "--log-level",
+      "error",
+    ],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true, env: childEnv },
+  );
+  const output = [];
+  child.stdout.on("data", (chunk) => output.length < 200 && output.push(chunk));
+  child.stderr.on("data", (chunk) => output.length < 200 && output.push(chunk));
+  const server = { name, child, url: `http://127.0.0.1:${port}`, inspectorPort };
+  servers.add(server);
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    try {
+      const res = await fetch(`${server.url}${readyPath}`);
+      if (res.ok) return server;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  process.stderr.write(Buffer.concat(output));
+  stopServer(server);
+  throw new Error(`${name}: wrangler dev did not answer on ${server.url}`);
+}
+
+async function postJson(url) {
+  const res = await fetch(url, { method: "POST" });
+  const body = await res.json();
+  if (!res.ok || body.error) throw new Error(`${url}: ${res.status} ${body.error ?? ""}`);
+  return body;
+}
+
+/** The signer micro-benchmark under Node 24: the same module, bundled, in a child process. */
+async function nodeSigners() {
+  const outdir = join(RESULTS, ".build");
+  mkdirSync(outdir, { recursive: true });
+  const outfile = join(outdir, "node-signers.mjs");
+  await build({
+    entryPoints: [join(ROOT, "bench", "src", "node.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node24",
+    packages: "external",
+    outfile,
+    logLevel: "error",
+  });
+  const script = `import(${JSON.stringify(pathToFileURL(outfile).href)})
+    .then((m) => m.runNodeSigners())
+    .then((report) => process.stdout.write(JSON.stringify(report)))`;
+  const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: ROOT,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 180_000,
+  });
+  if (run.status !== 0) throw new Error(`node signers failed: ${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
+
+function versionOf(name) {
+  const file = join(ROOT, "node_modules", ...name.split("/"), "package.json");
+  return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")).version : null;
+}
+
+function workerdVersion() {
+  const run = spawnSync(join(BIN, "workerd"), ["--version"], { encoding: "utf8" });
+  return run.status === 0 ? run.stdout.trim() : `workerd npm ${versionOf("workerd")}`;
+}
+
+/**
+ * The V8 heap in use by the Worker's isolate, through wrangler dev's inspector (Chrome DevTools
+ * protocol, `Runtime.getHeapUsage`; no forced GC, so young-generation garbage is included).
+ */
+async function isolateHeapBytes(inspectorPort) {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const bytes = await heapUsageOnce(inspectorPort);
+    if (bytes !== null) return bytes;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  return null;
+}
+
+/** One `Runtime.getHeapUsage` over a fresh inspector connection, `null` after 5 s. */
+function heapUsageOnce(inspectorPort) {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${inspectorPort}/ws`, {
+      headers: { Origin: `http://127.0.0.1:${inspectorPort}` },
+    });
+    const done = (value) => {
+      clearTimeout(timer);
+      try {
+        ws.close();
+      } catch {
+        // never opened
+      }
+      resolve(value);
+    };
+    const timer = setTimeout(() => done(null), 5000);
+    // An id far from wrangler's own, which shares the connection to the runtime.
+    const id = 900_000_000 + Math.floor(Math.random() * 1000);
+    ws.onerror = () => done(null);
+    ws.onopen = () => ws.send(JSON.stringify({ id, method: "Runtime.getHeapUsage" }));
+    ws.onmessage = (event) => {
+      const message = JSON.parse(event.data);
+      if (message.id === id && message.result?.usedSize !== undefined) {
+        done(message.result.usedSize);
+      }
+    };
+  });
+}
+
+/** Resident memory (KiB) of every workerd process under `pid`, from /proc (Linux only). */
+function workerdRssKiB(pid) {
+  if (!existsSync("/proc")) return null;
+  const children = new Map();
+  const names = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      const ppid = Number(stat.slice(close + 2).split(" ")[1]);
+      names.set(Number(entry), stat.slice(stat.indexOf("(") + 1, close));
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {
+      // process ended while we looked
+    }
+  }
+  let total = 0;
+  const queue = [pid];
+  while (queue.length > 0) {
+    const current = queue.shift();
+    for (const child of children.get(current) ?? []) {
+      queue.push(child);
+      if (names.get(child) !== "workerd") continue;
+      try {
+        const status = readFileSync(`/proc/${child}/status`, "utf8");
+        total += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      } catch {
+        // gone
+      }
+    }
+  }
+  return total;
+}
+
+function cannon(target, route, seconds) {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: `${target}${route.path}`,
+        method: route.method,
+        headers: route.headers,
+        body: route.body,
+        connections: LOAD.connections,
+        duration: seconds,
+        timeout: 10,
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+  });
+}
+
+/** HTTP load: the real gateway (root wrangler.toml) under `wrangler dev`, autocannon per route. */
+async function loadTest(tenantTemplate) {
+  const adminToken = randomBytes(24).toString("hex");
+  const varsFile = join(work, "gateway.vars");
+  const credentials = JSON.stringify({
+    accessKeyId: "AKIABENCHACCESSKEY01",
+    secretAccessKey: "bench/secret+key/0123456789abcdefGHIJKLMN",
+  });
+  writeFileSync(varsFile, `ADMIN_TOKEN=${adminToken}\nS3_BENCH=${credentials}\n`);
+  const gateway = await startWrangler(
+    "gateway",
+    "wrangler.toml",
+    ["--env-file", varsFile],
+    "/healthz",
+  );
+  try {
+    const { privateKey, publicKey } = await generateKeyPair("EdDSA", { extractable: true });
+    const publicJwk = { ...(await exportJWK(publicKey)), kid: "bench-load", alg: "EdDSA" };
+    const tenant = {
+      ...tenantTemplate,
+      auth: { ...tenantTemplate.auth, jwks: { keys: [publicJwk] } },
+    };
+    const put = await fetch(`${gateway.url}/admin/tenants/${tenant.id}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify(tenant),
+    });
+    if (put.status !== 200)
+      throw new Error(`seeding the tenant: ${put.status} ${await put.text()}`);
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ sub: "alice" })
+      .setProtectedHeader({ alg: "EdDSA", kid: publicJwk.kid, typ: "JWT" })
+      .setIssuer(tenant.id)
+      .setAudience("edgesign")
+      .setIssuedAt(now)
+      .setExpirationTime(now + 900)
+      .sign(privateKey);
+    const json = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    const routes = [
+      { id: "healthz", method: "GET", path: "/healthz", urls: 0 },
+      {
+        id: "presign",
+        method: "POST",
+        path: "/v1/presign",
+        headers: json,
+        body: JSON.stringify({ method: "GET", key: "photos/2026/11/img-0001.jpg" }),
+        urls: 1,
+      },
+      {
+        id: "batch-100",
+        method: "POST",
+        path: "/v1/presign/batch",
+        headers: json,
+        body: JSON.stringify({
+          requests: Array.from({ length: 100 }, (_, i) => ({ method: "GET", key: `k/${i}.txt` })),
+        }),
+        urls: 100,
+      },
+    ];
+    // Every route answers 200 before it is loaded.
+    for (const route of routes) {
+      const res = await fetch(`${gateway.url}${route.path}`, route);
+      if (res.status !== 200) throw new Error(`${route.path}: ${res.status} ${await res.text()}`);
+    }
+    const heapAtStart = await isolateHeapBytes(gateway.inspectorPort);
+    const results = [];
+    for (const route of routes) {
+      log(
+        `load ${route.method} ${route.path}: ${LOAD.connections} connections, ${LOAD.durationSeconds} s`,
+      );
+      await cannon(gateway.url, route, LOAD.warmupSeconds);
+      const rssBefore = workerdRssKiB(gateway.child.pid);
+      const heapBefore = await isolateHeapBytes(gateway.inspectorPort);
+      const result = await cannon(gateway.url, route, LOAD.durationSeconds);
+      // Let the last responses drain before looking at the heap again.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const heapAfter = await isolateHeapBytes(gateway.inspectorPort);
+      const rssAfter = workerdRssKiB(gateway.child.pid);
+      if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+        throw new Error(
+          `${route.path}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
+        );
+      }
+      results.push({
+        id: route.id,
+        route: `${route.method} ${route.path}`,
+        urlsPerRequest: route.urls,
+        requestsPerSecond: Math.round(result.requests.average),
+        urlsPerSecond: Math.round(result.requests.average * route.urls),
+        latencyP50Ms: result.latency.p50,
+        latencyP99Ms: result.latency.p99,
+        totalRequests: result.requests.total,
+        isolateHeapBytes: { before: heapBefore, after: heapAfter },
+        workerdRssKiB: { before: rssBefore, after: rssAfter },
+      });
+    }
+    // After the load, idle: the heap the isolate keeps (caches included) once V8 has collected.
+    const baseline = await isolateHeapBytes(gateway.inspectorPort);
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    return {
+      routes: results,
+      heapBeforeBytes: heapAtStart,
+      heapAfterIdleBytes: baseline,
+      heapAfterIdle5sBytes: await isolateHeapBytes(gateway.inspectorPort),
+    };
+  } finally {
+    stopServer(gateway);
+  }
+}
+
+// ---------- reporting ----------
+
+const round = (value, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+function table(title, headers, rows) {
+  const cells = [headers, ...rows].map((row) => row.map((cell) => String(cell)));
+  const widths = headers.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
+  const line = (row) =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ");
+  return [
+    `\n${title}`,
+    line(cells[0]),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...cells.slice(1).map(line),
+  ].join("\n");
+}
+
+function signerRatios(results) {
+  const byId = Object.fromEntries(results.map((r) => [r.id, r]));
+  const edgesign = byId.edgesign.p50Us;
+  return {
+    sdkOverEdgesign: round(byId["aws-sdk"].p50Us / edgesign),
+    naiveAws4fetchOverEdgesign: round(byId["aws4fetch-new-client"].p50Us / edgesign),
+    reusedAws4fetchOverEdgesign: round(byId["aws4fetch-reused-client"].p50Us / edgesign),
+    edgesignOverFloor: round(edgesign / byId.floor.p50Us),
+  };
+}
+
+function signerTable(title, report) {
+  const floor = report.results.find((r) => r.id === "floor").p50Us;
+  return table(
+    title,
+    ["contender", "µs/op p50", "p99", "ops/s", "× floor", "vector", "keys ok"],
+    report.results.map((r) => {
+      const validation = report.validation.find((v) => v.id === r.id);
+      return [
+        r.label,
+        r.p50Us.toFixed(1),
+        r.p99Us.toFixed(1),
+        r.opsPerSecond,
+        (r.p50Us / floor).toFixed(2),
+        validation.vector,
+        validation.keysVerified,
+      ];
+    }),
+  );
+}
+
+function costOf(result) {
+  const urls = result.measuredOps * result.urlsPerOp;
+  const per1000 = (count) => round((count / urls) * 1000, 3);
+  const perUrl = (count) => count / urls;
+  const cpuMsPerUrl = result.p50Us / 1000 / result.urlsPerOp;
+  const requestsPerUrl = result.requestsPerOp / result.urlsPerOp;
+  const dollars = {
+    requests: requestsPerUrl * PRICES.workersRequestsPerMillion,
+    cpu: cpuMsPerUrl * PRICES.workersCpuPerMillionMs,
+    kv:
+      perUrl(result.counters.kvReads) * PRICES.kvReadsPerMillion +
+      perUrl(result.counters.kvWrites) * PRICES.kvWritesPerMillion +
+      perUrl(result.counters.kvDeletes) * PRICES.kvDeletesPerMillion +
+      perUrl(result.counters.kvLists) * PRICES.kvListsPerMillion,
+  };
+  return {
+    id: result.id,
+    urlsMeasured: urls,
+    per1000Urls: {
+      requests: round(requestsPerUrl * 1000, 3),
+      kvReads: per1000(result.counters.kvReads),
+      kvWrites: per1000(result.counters.kvWrites),
+      kvDeletes: per1000(result.counters.kvDeletes),
+      kvLists: per1000(result.counters.kvLists),
+      secretReads: per1000(result.counters.secretReads),
+      logLines: per1000(result.counters.logLines),
+    },
+    dollarsPerMillionUrls: {
+      requests: round(dollars.requests, 4),
+      cpu: round(dollars.cpu, 4),
+      kv: round(dollars.kv, 4),
+      total: round(dollars.requests + dollars.cpu + dollars.kv, 4),
+    },
+  };
+}
+
+// ---------- the run ----------
+
+const report = {
+  date: new Date().toISOString(),
+  machine: {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    memoryGiB: round(os.totalmem() / 1024 ** 3, 1),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+  },
+  versions: {
+    edgesign: JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version,
+    node: process.version,
+    workerd: workerdVersion(),
+    compatibilityDate: COMPATIBILITY_DATE,
+    wrangler: versionOf("wrangler"),
+    aws4fetch: versionOf("aws4fetch"),
+    "@aws-sdk/client-s3": versionOf("@aws-sdk/client-s3"),
+    "@aws-sdk/s3-request-presigner": versionOf("@aws-sdk/s3-request-presigner"),
+    jose: versionOf("jose"),
+    hono: versionOf("hono"),
+    "@hono/zod-openapi": versionOf("@hono/zod-openapi"),
+    zod: versionOf("zod"),
+    tinybench: versionOf("tinybench"),
+    autocannon: versionOf("autocannon"),
+    esbuild: versionOf("esbuild"),
+  },
+  settings: {
+    signers: "1,000 distinct keys; 1,000 ops per sample; 2 warm-up + 7 measured samples",
+    requests:
+      "1,000 requests per sample (batch: 20 requests = 2,000 URLs); 2 warm-up + 7 measured samples",
+    load: LOAD,
+  },
+  prices: PRICES,
+  targets: TARGETS,
+};
+
+let exitCode = 0;
+try {
+  if (!options["skip-node"]) {
+    log("signers under Node (bundled with esbuild, child process)");
+    const node = await nodeSigners();
+    report.signersNode = { ...node, ratios: signerRatios(node.results) };
+  }
+
+  log("starting the bench Worker (bench/wrangler.toml) under wrangler dev");
+  const benchWorker = await startWrangler("bench", join("bench", "wrangler.toml"), [], "/ready");
+  try {
+    log("signers inside workerd");
+    const signers = await postJson(`${benchWorker.url}/signers`);
+    report.runtime = signers.runtime;
+    report.signersWorkerd = { ...signers.report, ratios: signerRatios(signers.report.results) };
+    log("whole requests inside workerd");
+    const requests = await postJson(`${benchWorker.url}/requests`);
+    report.requests = requests.report.results;
+    report.tenant = requests.report.tenant;
+  } finally {
+    stopServer(benchWorker);
+  }
+
+  if (!options["skip-load"]) {
+    log("HTTP load: the gateway under wrangler dev");
+    const load = await loadTest(report.tenant);
+    report.load = load.routes;
+    report.loadHeap = {
+      beforeBytes: load.heapBeforeBytes,
+      afterLoadBytes: load.heapAfterIdleBytes,
+      afterIdle5sBytes: load.heapAfterIdle5sBytes,
+    };
+  }
+
+  // The console row writes its log lines to wrangler (uncounted): the other rows price the same.
+  report.cost = report.requests
+    .filter((r) => r.urlsPerOp > 0 && r.id !== "presign-repeated-token-console")
+    .map(costOf);
+
+  // ---------- targets ----------
+  const ratios = report.signersWorkerd.ratios;
+  const byId = Object.fromEntries(report.requests.map((r) => [r.id, r]));
+  const checks = [
+    [
+      "signer: AWS SDK / edgesign ≥ 7×",
+      ratios.sdkOverEdgesign,
+      (v) => v >= TARGETS.sdkOverEdgesign,
+    ],
+    [
+      "signer: naive aws4fetch / edgesign ≥ 1.7×",
+      ratios.naiveAws4fetchOverEdgesign,
+      (v) => v >= TARGETS.naiveAws4fetchOverEdgesign,
+    ],
+    [
+      "signer: edgesign / floor ≤ 3×",
+      ratios.edgesignOverFloor,
+      (v) => v <= TARGETS.edgesignOverFloorMax,
+    ],
+    [
+      "/v1/presign new token p50 ≤ 150 µs",
+      byId["presign-new-token"].p50Us,
+      (v) => v <= TARGETS.presignNewTokenP50Us,
+    ],
+    [
+      "/v1/presign repeated token p50 ≤ 80 µs",
+      byId["presign-repeated-token"].p50Us,
+      (v) => v <= TARGETS.presignRepeatedTokenP50Us,
+    ],
+    ["batch of 100 p50 ≤ 5 ms (µs)", byId["batch-100"].p50Us, (v) => v <= TARGETS.batch100P50Us],
+  ];
+  if (report.load) {
+    const load = Object.fromEntries(report.load.map((r) => [r.id, r]));
+    report.loadRatios = {
+      presignOverHealthz: round(load.presign.requestsPerSecond / load.healthz.requestsPerSecond),
+      batchOverHealthz: round(load["batch-100"].requestsPerSecond / load.healthz.requestsPerSecond),
+    };
+    checks.push([
+      "load: /v1/presign ≥ 50 % of /healthz req/s",
+      report.loadRatios.presignOverHealthz,
+      (v) => v >= TARGETS.loadPresignOverHealthz,
+    ]);
+  }
+  report.targetResults = checks.map(([name, value, ok]) => ({ name, value, met: ok(value) }));
+  report.durationSeconds = round((Date.now() - started) / 1000, 1);
+
+  // ---------- print ----------
+  const out = [];
+  out.push(
+    `edgesign bench — ${report.date} — ${report.machine.cpus} cores (${report.machine.cpuModel}), ` +
+      `Node ${report.versions.node}, ${report.versions.workerd} (compat ${COMPATIBILITY_DATE})`,
+  );
+  out.push(
+    signerTable(
+      "Signer, presigned GET, inside workerd (1,000 keys, µs per URL)",
+      report.signersWorkerd,
+    ),
+  );
+  out.push(
+    `ratios (workerd): SDK/edgesign ${ratios.sdkOverEdgesign}×, naive aws4fetch/edgesign ` +
+      `${ratios.naiveAws4fetchOverEdgesign}×, reused aws4fetch/edgesign ` +
+      `${ratios.reusedAws4fetchOverEdgesign}×, edgesign/floor ${ratios.edgesignOverFloor}×`,
+  );
+  if (report.signersNode) {
+    const n = report.signersNode.ratios;
+    out.push(
+      signerTable("Signer, presigned GET, under Node (same code; µs per URL)", report.signersNode),
+    );
+    out.push(
+      `ratios (Node): SDK/edgesign ${n.sdkOverEdgesign}×, naive aws4fetch/edgesign ` +
+        `${n.naiveAws4fetchOverEdgesign}×, edgesign/floor ${n.edgesignOverFloor}×`,
+    );
+  }
+  const healthz = byId.healthz.p50Us;
+  out.push(
+    table(
+      "Whole requests through the real app inside workerd (µs per op)",
+      ["operation", "p50", "p99", "ops/s", "µs/URL", "× /healthz"],
+      report.requests.map((r) => [
+        r.label,
+        r.p50Us.toFixed(1),
+        r.p99Us.toFixed(1),
+        r.opsPerSecond,
+        r.urlsPerOp > 0 ? (r.p50Us / r.urlsPerOp).toFixed(1) : "",
+        r.requestsPerOp > 0 ? (r.p50Us / healthz).toFixed(2) : "",
+      ]),
+    ),
+  );
+  if (report.load) {
+    out.push(
+      table(
+        `HTTP load, wrangler dev, autocannon ${LOAD.connections} connections × ${LOAD.durationSeconds} s per route`,
+        [
+          "route",
+          "req/s",
+          "URLs/s",
+          "p50 ms",
+          "p99 ms",
+          "isolate heap MiB before → after",
+          "workerd RSS MiB before → after",
+        ],
+        report.load.map((r) => [
+          r.route,
+          r.requestsPerSecond,
+          r.urlsPerSecond,
+          r.latencyP50Ms,
+          r.latencyP99Ms,
+          r.isolateHeapBytes.before === null || r.isolateHeapBytes.after === null
+            ? "n/a"
+            : `${(r.isolateHeapBytes.before / 1024 ** 2).toFixed(1)} → ${(r.isolateHeapBytes.after / 1024 ** 2).toFixed(1)}`,
+          r.workerdRssKiB.before === null
+            ? "n/a"
+            : `${(r.workerdRssKiB.before / 1024).toFixed(0)} → ${(r.workerdRssKiB.after / 1024).toFixed(0)}`,
+        ]),
+      ),
+    );
+    const mib = (bytes) => (bytes === null ? "n/a" : `${(bytes / 1024 ** 2).toFixed(1)} MiB`);
+    out.push(
+      `isolate heap: ${mib(report.loadHeap.beforeBytes)} before the load, ` +
+        `${mib(report.loadHeap.afterLoadBytes)} right after, ${mib(report.loadHeap.afterIdle5sBytes)} after 5 s idle ` +
+        "(workerd RSS is the local runtime's, outside the isolate)",
+    );
+    out.push(
+      `ratios (load): presign/healthz ${report.loadRatios.presignOverHealthz}, ` +
+        `batch/healthz ${report.loadRatios.batchOverHealthz} (requests; a batch carries 100 URLs)`,
+    );
+  }
+  out.push(
+    table(
+      `Cost per 1,000 URLs (counted in the whole-request run) and $ per million URLs (prices of ${PRICES.date})`,
+      [
+        "route",
+        "KV reads",
+        "KV writes",
+        "KV lists",
+        "secret reads",
+        "log lines",
+        "$ req",
+        "$ CPU",
+        "$ KV",
+        "$ total",
+      ],
+      report.cost.map((c) => [
+        c.id,
+        c.per1000Urls.kvReads,
+        c.per1000Urls.kvWrites,
+        c.per1000Urls.kvLists,
+        c.per1000Urls.secretReads,
+        c.per1000Urls.logLines,
+        c.dollarsPerMillionUrls.requests.toFixed(4),
+        c.dollarsPerMillionUrls.cpu.toFixed(4),
+        c.dollarsPerMillionUrls.kv.toFixed(4),
+        c.dollarsPerMillionUrls.total.toFixed(4),
+      ]),
+    ),
+  );
+  out.push(
+    table(
+      "Targets",
+      ["target", "measured", "met"],
+      report.targetResults.map((t) => [t.name, t.value, t.met ? "yes" : "NO"]),
+    ),
+  );
+  out.push(`\ntotal bench time ${report.durationSeconds} s; written bench/results/latest.json`);
+  console.log(out.join("\n"));
+
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, "latest.json"), `${JSON.stringify(report, null, 2)}\n`);
+} catch (error) {
+  console.error(`bench: ${error.stack ?? error}`);
+  exitCode = 1;
+} finally {
+  stopAll();
+  rmSync(work, { recursive: true, force: true });
+}
+process.exit(exitCode);
