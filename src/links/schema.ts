@@ -27,7 +27,15 @@ export const CreateLinkRequest = z
       .regex(/^[^\u0000-\u001f\u007f/\\]+$/, "no control characters, '/' or '\\'")
       .optional(),
   })
-  .openapi("CreateLinkRequest");
+  .openapi("CreateLinkRequest", {
+    example: {
+      key: "reports/q3.pdf",
+      ttl: 86400,
+      urlExpiresIn: 60,
+      maxUses: 10,
+      filename: "Q3 report.pdf",
+    },
+  });
 export type CreateLinkRequest = z.infer<typeof CreateLinkRequest>;
 
 /** What KV holds at `link:<code>` (never a signature, never a credential). */

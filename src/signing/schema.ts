@@ -32,7 +32,14 @@ export const PresignRequest = z
     responseContentType: z.string().min(1).max(256).optional(),
     responseCacheControl: z.string().min(1).max(256).optional(),
   })
-  .openapi("PresignRequest");
+  .openapi("PresignRequest", {
+    example: {
+      method: "PUT",
+      key: "photos/cat.jpg",
+      contentType: "image/jpeg",
+      contentLength: 12345,
+    },
+  });
 export type PresignRequest = z.infer<typeof PresignRequest>;
 
 export const PresignResult = z
@@ -62,4 +69,11 @@ export const BatchRequest = z
       .min(1)
       .max(MAX_BATCH),
   })
-  .openapi("PresignBatchRequest");
+  .openapi("PresignBatchRequest", {
+    example: {
+      requests: [
+        { method: "GET", key: "a.txt" },
+        { method: "HEAD", key: "b.txt" },
+      ],
+    },
+  });

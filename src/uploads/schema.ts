@@ -66,7 +66,9 @@ export const PostUploadRequest = z
       .optional()
       .openapi({ description: "status S3 answers a successful upload with (default 204)" }),
   })
-  .openapi("PostUploadRequest");
+  .openapi("PostUploadRequest", {
+    example: { key: "avatar.png", contentType: "image/png", maxBytes: 1048576 },
+  });
 export type PostUploadRequest = z.infer<typeof PostUploadRequest>;
 
 export const PostUploadResult = z
@@ -96,7 +98,9 @@ export const MultipartCreateRequest = z
       .optional()
       .openapi({ description: "expected object size in bytes: checked, and sets partSize" }),
   })
-  .openapi("MultipartCreateRequest");
+  .openapi("MultipartCreateRequest", {
+    example: { key: "video.mp4", contentType: "video/mp4", size: 1073741824 },
+  });
 export type MultipartCreateRequest = z.infer<typeof MultipartCreateRequest>;
 
 export const MultipartCreateResult = z

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import app from "../../src/index";
+import { FakeS3 } from "../fake-s3";
 import { call, expectProblem, mintToken, seedTenant } from "../helpers";
 
 async function token() {
@@ -179,5 +180,33 @@ describe("X-Request-Id", () => {
     ];
     for (const res of responses)
       expect(res.headers.get("X-Request-Id"), String(res.status)).toMatch(/^[\w-]+$/);
+  });
+});
+
+describe("OpenAPI examples", () => {
+  it("every request example in the document validates and is accepted by its route", async () => {
+    const doc = (await (await call("/openapi.json")).json()) as {
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: { $ref?: string } }> } }>
+      >;
+      components: { schemas: Record<string, { example?: unknown }> };
+    };
+    const { id, key } = await seedTenant();
+    const token = await mintToken(key, { iss: id });
+    new FakeS3().install(); // the multipart route asks S3
+    let checked = 0;
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const ref = operation.requestBody?.content["application/json"]?.schema.$ref;
+        const name = ref?.split("/").pop();
+        const example = name === undefined ? undefined : doc.components.schemas[name]?.example;
+        if (example === undefined || !path.startsWith("/v1/")) continue;
+        const res = await call(path, { method: method.toUpperCase(), token, body: example });
+        expect(res.status, `${method} ${path}: ${await res.clone().text()}`).toBeLessThan(300);
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(5);
   });
 });
