@@ -151,20 +151,8 @@ function uploadHeaders(tenant: TenantRecord, body: PresignRequest): Record<strin
     });
   }
 
-  if (body.contentType !== undefined) {
-    if (policy.contentTypes !== undefined && !matchesAny(body.contentType, policy.contentTypes)) {
-      throw new GatewayError(
-        "unsupported_media_type",
-        `content type '${body.contentType}' is not allowed for uploads`,
-        { field: "contentType" },
-      );
-    }
-    headers["content-type"] = body.contentType;
-  } else if (policy.contentTypes !== undefined) {
-    throw new GatewayError("invalid_request", "contentType is required for uploads", {
-      field: "contentType",
-    });
-  }
+  const contentType = allowedContentType(tenant, body.contentType);
+  if (contentType !== undefined) headers["content-type"] = contentType;
 
   if (body.checksumSha256 !== undefined) {
     headers["x-amz-checksum-sha256"] = body.checksumSha256;
@@ -179,6 +167,33 @@ function uploadHeaders(tenant: TenantRecord, body: PresignRequest): Record<strin
     headers[`x-amz-meta-${name}`] = value;
   }
   return headers;
+}
+
+/**
+ * A content type the tenant's upload policy allows: required (400) when the tenant restricts
+ * types, matched against its patterns (415). One rule for presigned PUT, POST, multipart, Uppy.
+ */
+export function allowedContentType(
+  tenant: TenantRecord,
+  contentType: string | undefined,
+): string | undefined {
+  const patterns = tenant.upload.contentTypes;
+  if (contentType === undefined) {
+    if (patterns !== undefined) {
+      throw new GatewayError("invalid_request", "contentType is required for uploads", {
+        field: "contentType",
+      });
+    }
+    return undefined;
+  }
+  if (patterns !== undefined && !matchesAny(contentType, patterns)) {
+    throw new GatewayError(
+      "unsupported_media_type",
+      `content type '${contentType}' is not allowed for uploads`,
+      { field: "contentType" },
+    );
+  }
+  return contentType;
 }
 
 /** `image/*` matches `image/png`; parameters (`; charset=…`) are ignored; case-insensitive. */

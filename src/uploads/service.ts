@@ -22,8 +22,8 @@ import {
 import { createPostPolicy, MAX_POST_BYTES } from "../signing/post-policy";
 import { clientFor, presign } from "../signing/presign";
 import {
+  allowedContentType,
   callerKey,
-  matchesAny,
   resolveBucket,
   resolveExpiresIn,
   type CallContext,
@@ -320,33 +320,6 @@ async function abortQuietly(target: S3Target, uploadId: string): Promise<void> {
   } catch {
     // Already logged by the S3 layer; the original failure is what the client must hear.
   }
-}
-
-/**
- * A content type the tenant's upload policy allows: required (400) when the tenant restricts
- * types, matched against its patterns (415). The same rule as a presigned PUT.
- */
-function allowedContentType(
-  tenant: TenantRecord,
-  contentType: string | undefined,
-): string | undefined {
-  const patterns = tenant.upload.contentTypes;
-  if (contentType === undefined) {
-    if (patterns !== undefined) {
-      throw new GatewayError("invalid_request", "contentType is required for uploads", {
-        field: "contentType",
-      });
-    }
-    return undefined;
-  }
-  if (patterns !== undefined && !matchesAny(contentType, patterns)) {
-    throw new GatewayError(
-      "unsupported_media_type",
-      `content type '${contentType}' is not allowed for uploads`,
-      { field: "contentType" },
-    );
-  }
-  return contentType;
 }
 
 /**

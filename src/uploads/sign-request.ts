@@ -31,7 +31,7 @@ import { createPostPolicy, MAX_POST_BYTES } from "../signing/post-policy";
 import { amzDate, clientFor, objectUrl } from "../signing/presign";
 import {
   callerKey,
-  matchesAny,
+  allowedContentType,
   resolveBucket,
   resolveExpiresIn,
   type CallContext,
@@ -228,7 +228,7 @@ export async function signS3RequestForCaller(
   const uploadId = request.uploadId ?? "";
   switch (kind) {
     case "PutObject": {
-      const type = allowedType(tenant, request.contentType);
+      const type = allowedContentType(tenant, request.contentType);
       const { maxBytes } = tenant.upload;
       if (maxBytes === undefined) {
         const headers = type === undefined ? {} : { "content-type": type };
@@ -263,7 +263,7 @@ export async function signS3RequestForCaller(
     case "CreateMultipartUpload": {
       // Uppy names no type here (it sends the file's type unsigned); a tenant that restricts
       // types gets the neutral one signed, which Uppy then sends instead.
-      const type = allowedType(
+      const type = allowedContentType(
         tenant,
         request.contentType ??
           (tenant.upload.contentTypes === undefined ? undefined : DEFAULT_CONTENT_TYPE),
@@ -368,25 +368,4 @@ async function pinnedCompleteHeaders(
     });
   }
   return { "x-amz-content-sha256": await sha256Hex(completeBodyOf(parts)) };
-}
-
-/** The tenant's content-type rule, as for a presigned PUT: required (400), matched (415). */
-function allowedType(tenant: TenantRecord, type: string | undefined): string | undefined {
-  const patterns = tenant.upload.contentTypes;
-  if (type === undefined) {
-    if (patterns !== undefined) {
-      throw new GatewayError("invalid_request", "contentType is required for uploads", {
-        field: "contentType",
-      });
-    }
-    return undefined;
-  }
-  if (patterns !== undefined && !matchesAny(type, patterns)) {
-    throw new GatewayError(
-      "unsupported_media_type",
-      `content type '${type}' is not allowed for uploads`,
-      { field: "contentType" },
-    );
-  }
-  return type;
 }
