@@ -8,8 +8,11 @@ import { parseJsonAs } from "../json";
 import { logError } from "../log";
 import { LinkRecord } from "./schema";
 
-/** KV refuses expirations less than 60 s ahead. */
-const KV_MIN_EXPIRATION_S = 60;
+/**
+ * KV refuses expirations less than 60 s ahead of *its* clock; a Worker's clock stands still
+ * during CPU work, so keep a margin. The record's own `expiresAt` is what ends the link.
+ */
+const KV_MIN_EXPIRATION_S = 60 + 60;
 
 export function linkKey(code: string): string {
   return `link:${code}`;
