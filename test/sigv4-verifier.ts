@@ -134,3 +134,18 @@ export async function verifyPresignedUrl(
     params,
   };
 }
+
+/**
+ * The SigV4 POST-policy signature (AWS "Browser-Based Uploads Using POST"): hex
+ * HMAC-SHA256(signing key, base64 policy), computed independently of src/.
+ */
+export async function postPolicySignature(
+  policyBase64: string,
+  secretAccessKey: string,
+  date: string,
+  region: string,
+): Promise<string> {
+  let signingKey = await hmac(encoder.encode(`AWS4${secretAccessKey}`), date);
+  for (const part of [region, "s3", "aws4_request"]) signingKey = await hmac(signingKey, part);
+  return hex(await hmac(signingKey, policyBase64));
+}

@@ -10,6 +10,7 @@ import {
   type PolicyDocument,
 } from "../../src/signing/post-policy";
 import type { BucketConfig } from "../../src/tenants/schema";
+import { postPolicySignature } from "../sigv4-verifier";
 
 const bucket: BucketConfig = {
   endpoint: "https://s3.eu-west-1.amazonaws.com",
@@ -24,27 +25,6 @@ const credentials = {
   secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 };
 const now = new Date("2026-03-04T05:06:07.891Z");
-
-/** An independent HMAC-SHA256 signature of a policy (SigV4 signing key, hex output). */
-async function referenceSignature(
-  policyBase64: string,
-  secret: string,
-  date: string,
-  region: string,
-) {
-  const encoder = new TextEncoder();
-  const hmac = async (key: ArrayBuffer | Uint8Array, data: string) =>
-    crypto.subtle.sign(
-      "HMAC",
-      await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]),
-      encoder.encode(data),
-    );
-  let key = await hmac(encoder.encode(`AWS4${secret}`), date);
-  for (const part of [region, "s3", "aws4_request"]) key = await hmac(key, part);
-  return [...new Uint8Array(await hmac(key, policyBase64))]
-    .map((b) => b.toString(16).padStart(2, "0"))
-    .join("");
-}
 
 function decodePolicy(policyBase64: string): PolicyDocument {
   const bytes = Uint8Array.from(atob(policyBase64), (c) => c.charCodeAt(0));
@@ -153,7 +133,7 @@ describe("createPostPolicy()", () => {
       "x-amz-credential": credential,
       "x-amz-date": "20260304T050607Z",
       policy: fields.policy,
-      "x-amz-signature": await referenceSignature(
+      "x-amz-signature": await postPolicySignature(
         fields.policy ?? "",
         credentials.secretAccessKey,
         "20260304",
