@@ -7,6 +7,7 @@ import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { corsOrigins } from "./env";
 import { GatewayError } from "./errors";
+import { setLogLevel } from "./log";
 import {
   adminAuth,
   clientAuth,
@@ -27,6 +28,10 @@ import { VERSION } from "./version";
 const app = new OpenAPIHono<AppEnv>();
 
 app.use("*", requestId());
+app.use("*", async function logLevel(c, next) {
+  setLogLevel(c.env.LOG_LEVEL);
+  await next();
+});
 app.use(
   "/v1/*",
   cors({

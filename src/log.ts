@@ -4,8 +4,16 @@
  */
 type Fields = Record<string, string | number | boolean | null | undefined>;
 
+/** `LOG_LEVEL`: "info" (default) logs every issued URL; "error" logs only failures. */
+let infoEnabled = true;
+
+/** Applies the `LOG_LEVEL` var; the app calls it once per request (vars are per deployment). */
+export function setLogLevel(level: string | undefined): void {
+  infoEnabled = level !== "error";
+}
+
 export function logInfo(event: string, fields: Fields): void {
-  console.log(JSON.stringify({ level: "info", event, ...fields }));
+  if (infoEnabled) console.log(JSON.stringify({ level: "info", event, ...fields }));
 }
 
 export function logError(event: string, fields: Fields): void {

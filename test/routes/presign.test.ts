@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { TEST_SECRETS } from "../secrets";
 import { verifyPresignedUrl } from "../sigv4-verifier";
@@ -249,6 +250,26 @@ describe("POST /v1/presign", () => {
       expect(line).not.toContain(signature);
       expect(line).not.toContain(TEST_SECRET_KEY);
     }
+  });
+
+  it("logs no info line when LOG_LEVEL is error, but still logs failures", async () => {
+    const { token } = await tokenFor();
+    const quiet = { ...(env as unknown as Record<string, unknown>), LOG_LEVEL: "error" };
+    const log = vi.spyOn(console, "log");
+    const res = await call(
+      "/v1/presign",
+      { token, body: { method: "GET", key: "quiet.txt" } },
+      quiet,
+    );
+    const lines = log.mock.calls.map((args) => String(args[0]));
+    log.mockRestore();
+    expect(res.status).toBe(200);
+    expect(lines.filter((line) => line.includes("url_issued"))).toEqual([]);
+    const loud = vi.spyOn(console, "log");
+    await call("/v1/presign", { token, body: { method: "GET", key: "loud.txt" } });
+    const loudLines = loud.mock.calls.map((args) => String(args[0]));
+    loud.mockRestore();
+    expect(loudLines.filter((line) => line.includes("url_issued"))).toHaveLength(1);
   });
 
   it("never returns the credentials in the body", async () => {
