@@ -3,17 +3,15 @@
  * every error is mapped once, in onError, to problem+json.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { cors } from "hono/cors";
-import { requestId } from "hono/request-id";
-import { corsOrigins } from "./env";
 import { GatewayError } from "./errors";
-import { setLogLevel } from "./log";
 import {
   adminAuth,
   clientAuth,
+  clientCors,
   jsonBody,
   problemOf,
   problemResponse,
+  requestContext,
   type AppEnv,
 } from "./middleware";
 import { admin } from "./routes/admin";
@@ -27,24 +25,8 @@ import { VERSION } from "./version";
 
 const app = new OpenAPIHono<AppEnv>();
 
-app.use("*", requestId());
-app.use("*", async function logLevel(c, next) {
-  setLogLevel(c.env.LOG_LEVEL);
-  await next();
-});
-app.use(
-  "/v1/*",
-  cors({
-    origin: (origin, c) => {
-      const allowed = corsOrigins(c.env);
-      return allowed.includes("*") || allowed.includes(origin) ? origin : null;
-    },
-    allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-    exposeHeaders: ["X-Request-Id", "Retry-After", "RateLimit", "RateLimit-Policy"],
-    maxAge: 600,
-  }),
-);
+app.use("*", requestContext());
+app.use("/v1/*", clientCors());
 app.use("/v1/*", jsonBody());
 app.use("/admin/*", jsonBody());
 app.use("/v1/*", clientAuth());

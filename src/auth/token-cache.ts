@@ -47,12 +47,11 @@ export class BoundedLru<V> {
 }
 
 const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+const encoder = new TextEncoder();
 
 /** The SHA-256 of `token`, hex: the cache key of a verified token. */
 export async function tokenDigest(token: string): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)),
-  );
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
   let out = "";
   for (let i = 0; i < digest.length; i++) out += HEX[digest[i] as number];
   return out;

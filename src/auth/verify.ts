@@ -10,8 +10,6 @@
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
-  decodeJwt,
-  decodeProtectedHeader,
   errors as joseErrors,
   jwtVerify,
   type JWTPayload,
@@ -91,9 +89,8 @@ export async function authenticate(
   const remembered = await rememberedPrincipal(env, digest, now);
   if (remembered !== undefined) return remembered;
 
-  refuseDuplicateMembers(token);
-  const tenant = await tenantOf(env, token);
-  const header = protectedHeader(token);
+  const { header, claims } = decodeToken(token);
+  const tenant = await tenantOf(env, claims);
 
   const alg = header.alg;
   if (typeof alg !== "string" || !(tenant.auth.algorithms as readonly string[]).includes(alg)) {
@@ -154,42 +151,53 @@ function bearerToken(authorization: string | undefined): string {
   return match[1];
 }
 
-/** Decodes header and claims (base64url → UTF-8 → JSON) and refuses duplicate names. */
-function refuseDuplicateMembers(token: string): void {
+/**
+ * The unverified header and claims, decoded once (base64url → UTF-8 → JSON object) to pick the
+ * tenant and check the header; duplicate member names are refused. jose decodes and checks
+ * both again when it verifies the signature.
+ */
+function decodeToken(token: string): { header: JsonObject; claims: JsonObject } {
   const segments = token.split(".");
   if (segments.length !== 3) throw invalidToken("a JWT has three dot-separated parts");
-  for (const [index, part] of ["header", "claims"].entries()) {
+  const [header, claims] = (["header", "claims"] as const).map((part, index) => {
     let json: string;
+    let value: unknown;
     try {
-      json = decodeSegment(segments[index] ?? "");
-      JSON.parse(json);
+      json = utf8.decode(fromBase64Url(segments[index] ?? ""));
+      value = JSON.parse(json);
     } catch (cause) {
       throw invalidToken(`the token's ${part} is not base64url-encoded JSON`, cause);
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw invalidToken(`the token's ${part} is not a JSON object`);
     }
     const duplicate = duplicateMember(json);
     if (duplicate !== undefined) {
       throw invalidToken(`the token's ${part} repeats '${duplicate.slice(0, 64)}'`);
     }
-  }
+    return value as JsonObject;
+  }) as [JsonObject, JsonObject];
+  return { header, claims };
 }
 
-function decodeSegment(segment: string): string {
-  if (!/^[A-Za-z0-9_-]*$/.test(segment)) throw new TypeError("not base64url");
-  const base64 = segment.replace(/-/g, "+").replace(/_/g, "/");
-  const bytes = Uint8Array.from(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "=")), (c) =>
-    c.charCodeAt(0),
-  );
-  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+type JsonObject = Record<string, unknown>;
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/**
+ * RFC 4648 §5 without padding (JWS, RFC 7515 §2), with the runtime's TC39
+ * `Uint8Array.fromBase64`, which TypeScript's lib does not declare yet.
+ */
+function fromBase64Url(segment: string): Uint8Array {
+  if (!BASE64URL.test(segment)) throw new TypeError("not base64url");
+  return (Uint8Array as unknown as Base64Decoder).fromBase64(segment, { alphabet: "base64url" });
+}
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+interface Base64Decoder {
+  fromBase64(text: string, options: { alphabet: "base64url" }): Uint8Array;
 }
 
-async function tenantOf(env: Env, token: string): Promise<TenantRecord> {
-  let unverified: JWTPayload;
-  try {
-    unverified = decodeJwt(token);
-  } catch (cause) {
-    throw invalidToken("the token is not a well-formed JWT", cause);
-  }
-  const iss = unverified.iss;
+async function tenantOf(env: Env, claims: JsonObject): Promise<TenantRecord> {
+  const iss = claims.iss;
   if (typeof iss !== "string" || !TenantId.safeParse(iss).success) {
     throw invalidToken("the token's 'iss' does not name a tenant");
   }
@@ -197,14 +205,6 @@ async function tenantOf(env: Env, token: string): Promise<TenantRecord> {
   // One answer for unknown and disabled tenants, so issuers can't be probed.
   if (tenant === null || tenant.disabled) throw invalidToken("unknown or disabled issuer");
   return tenant;
-}
-
-function protectedHeader(token: string): Record<string, unknown> {
-  try {
-    return decodeProtectedHeader(token) as Record<string, unknown>;
-  } catch (cause) {
-    throw invalidToken("the token's header is malformed", cause);
-  }
 }
 
 async function verifySignature(
@@ -332,9 +332,16 @@ function principalFrom(tenant: TenantRecord, payload: JWTPayload, now: Date): Pr
   };
 }
 
+/** Each tenant record's operations as a set, built once per record object. */
+const tenantOperations = new WeakMap<TenantRecord, ReadonlySet<Operation>>();
+
 /** `scope` narrows the tenant's operations; it never adds one. */
 function narrowedOperations(tenant: TenantRecord, scope: unknown): ReadonlySet<Operation> {
-  const granted = new Set<Operation>(tenant.operations);
+  let granted = tenantOperations.get(tenant);
+  if (granted === undefined) {
+    granted = new Set<Operation>(tenant.operations);
+    tenantOperations.set(tenant, granted);
+  }
   if (scope === undefined) return granted;
   if (typeof scope !== "string") throw invalidToken("'scope' must be a space-separated string");
   const asked = new Set(scope.split(" "));

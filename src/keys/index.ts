@@ -24,7 +24,7 @@ export function keyProblem(key: string): string | undefined {
     if (segment === "") return "the key has an empty segment ('//' or a trailing '/')";
     if (segment === "." || segment === "..") return "the key has a '.' or '..' segment";
   }
-  if (byteLength(key) > MAX_KEY_BYTES) return `the key is longer than ${MAX_KEY_BYTES} bytes`;
+  if (mayExceed(key, MAX_KEY_BYTES)) return `the key is longer than ${MAX_KEY_BYTES} bytes`;
   return undefined;
 }
 
@@ -75,7 +75,7 @@ export function grantedPrefix(scope: KeyScope): string {
 export function fullKey(scope: KeyScope, relativeKey: string, field = "key"): string {
   assertValidKey(relativeKey, field);
   const key = grantedPrefix(scope) + relativeKey;
-  if (byteLength(key) > MAX_KEY_BYTES) {
+  if (mayExceed(key, MAX_KEY_BYTES)) {
     throw new GatewayError("invalid_key", `the full key is longer than ${MAX_KEY_BYTES} bytes`, {
       field,
     });
@@ -89,17 +89,20 @@ export function fullKey(scope: KeyScope, relativeKey: string, field = "key"): st
  * (SigV4 "Create a canonical request": URI-encode each path segment; S3 does not double-encode.)
  */
 export function encodeKeyPath(key: string): string {
-  return key.split("/").map(encodeSegment).join("/");
-}
-
-function encodeSegment(segment: string): string {
-  // encodeURIComponent leaves `! ' ( ) *` alone; RFC 3986 and SigV4 encode them.
-  return encodeURIComponent(segment).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  // encodeURIComponent leaves `! ' ( ) *` alone (RFC 3986 and SigV4 encode them) and encodes
+  // `/` as %2F (kept as the separator here). A `%` in the key becomes %25 first, so a literal
+  // "%2F" in a key is "%252F" and never matches.
+  return encodeURIComponent(key).replace(PATH_FIXUPS, (match) =>
+    match === "%2F" ? "/" : `%${match.charCodeAt(0).toString(16).toUpperCase()}`,
   );
 }
+const PATH_FIXUPS = /%2F|[!'()*]/g;
 
 export function byteLength(value: string): number {
   return utf8.encode(value).byteLength;
+}
+
+/** Whether `value` may be over `max` UTF-8 bytes (a UTF-16 unit is at most 3 bytes). */
+function mayExceed(value: string, max: number): boolean {
+  return value.length * 3 > max && byteLength(value) > max;
 }

@@ -38,19 +38,20 @@ export async function chargeRateLimit(input: ChargeInput): Promise<Record<string
 
   let outcomes: PolicyOutcome[];
   try {
-    outcomes = await withDeadline(
+    // The deadline bounds only the waits on a store: a KV-mode charge answered from this
+    // isolate's counts (the usual case) arms no timer.
+    outcomes =
       policy.mode === "exact"
-        ? chargeExact(input, checks)
-        : kvLimiter.charge(
+        ? await withDeadline(chargeExact(input, checks), "the rate-limit store")
+        : await kvLimiter.charge(
             input.env.KV,
             checks,
             input.cost,
             input.nowMs,
             input.waitUntil,
             (error) => logStoreFailure(input, error),
-          ),
-      "the rate-limit store",
-    );
+            (sync) => withDeadline(sync, "the rate-limit store"),
+          );
   } catch (error) {
     logStoreFailure(input, error);
     if (policy.failOpen) return {};

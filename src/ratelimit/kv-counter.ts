@@ -68,6 +68,8 @@ export class KvRateLimiter {
     nowMs: number,
     waitUntil: (promise: Promise<unknown>) => void,
     onBackgroundError: (error: unknown) => void,
+    /** Bounds the one wait on KV a charge may have (the first sync of a window). */
+    bounded: (sync: Promise<unknown>) => Promise<unknown> = (sync) => sync,
   ): Promise<PolicyOutcome[]> {
     const states = checks.map((check) => this.#stateFor(kv, check, nowMs, waitUntil));
 
@@ -78,7 +80,7 @@ export class KvRateLimiter {
     // An isolate that has not seen this window in KV yet must look before admitting.
     const unsynced = checks.filter((_, i) => states[i]?.syncedAt === 0);
     if (unsynced.length > 0) {
-      await Promise.all(unsynced.map((check) => this.#sync(kv, check, nowMs)));
+      await bounded(Promise.all(unsynced.map((check) => this.#sync(kv, check, nowMs))));
       outcomes = this.#decideAll(checks, states, cost, nowMs);
       if (outcomes.some((o) => !o.decision.allowed)) return outcomes;
     }

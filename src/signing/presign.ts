@@ -79,7 +79,8 @@ export function objectUrl(bucket: BucketConfig, fullKey: string): string {
 
 /** `2013-05-24T00:00:00.000Z` → `20130524T000000Z` (SigV4 `X-Amz-Date`). */
 export function amzDate(now: Date): string {
-  return now.toISOString().replace(/[:-]|\.\d{3}/g, "");
+  const iso = now.toISOString();
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
 }
 
 const encoder = new TextEncoder();
@@ -90,6 +91,8 @@ const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
 /** What `Headers` refuses in a value (after trimming) and a valid header name (RFC 9110 token). */
 const INVALID_HEADER_VALUE = /[\0\r\n]/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Strings SigV4 URI encoding leaves as they are (RFC 3986 unreserved characters only). */
+const UNRESERVED = /^[A-Za-z0-9_.~-]*$/;
 
 /**
  * Where a bucket's objects live, parsed once per (style, endpoint, bucket): the origin and the
@@ -188,6 +191,7 @@ function hex(buffer: ArrayBuffer): string {
 
 /** SigV4 URI encoding of a query name or value: RFC 3986, every byte but unreserved. */
 function encodeQueryPart(value: string): string {
+  if (UNRESERVED.test(value)) return value;
   // URLSearchParams would have turned lone surrogates into U+FFFD; keep that, never throw.
   return encodeURIComponent(value.toWellFormed()).replace(
     /[!'()*]/g,

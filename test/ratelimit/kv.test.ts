@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { STORE_TIMEOUT_MS } from "../../src/deadline";
 import { KvRateLimiter, shardPrefix } from "../../src/ratelimit/kv-counter";
 import { call, expectProblem, mintToken, seedTenant } from "../helpers";
 
@@ -119,6 +120,20 @@ describe("KV rate limits through /v1/presign", () => {
     expect(res.headers.get("Retry-After")).toBe("1");
   });
 
+  it(`a rate-limit store that hangs → 503 after ${STORE_TIMEOUT_MS} ms when failing closed`, async () => {
+    // The deadline wraps only the waits on KV (the first sync of a window), not every charge.
+    const t = await limitedTenant({ subject: { limit: 3, period: 60 }, failOpen: false });
+    const started = Date.now();
+    const res = await call(
+      "/v1/presign",
+      { token: await t.token(), body: GET },
+      brokenRateLimitKv(() => new Promise(() => undefined)),
+    );
+    await expectProblem(res, 503, "unavailable");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(STORE_TIMEOUT_MS - 100);
+    expect(Date.now() - started).toBeLessThan(STORE_TIMEOUT_MS + 1500);
+  });
+
   it("adds no rate-limit headers and no KV traffic for tenants without a policy", async () => {
     const { id, key } = await seedTenant();
     const res = await call("/v1/presign", { token: await mintToken(key, { iss: id }), body: GET });
@@ -127,19 +142,22 @@ describe("KV rate limits through /v1/presign", () => {
   });
 });
 
-/** The test KV, but every rate-limit key operation throws (tenant reads still work). */
-function brokenRateLimitKv(): Record<string, unknown> {
+/**
+ * The test KV, but every rate-limit key operation fails (tenant reads still work): it throws,
+ * or does what `fault` does (e.g. never answers).
+ */
+function brokenRateLimitKv(
+  fault: () => Promise<never> = async () => {
+    throw new Error("KV failed (injected)");
+  },
+): Record<string, unknown> {
   const kv = env.KV;
   const broken = {
     get: kv.get.bind(kv),
     getWithMetadata: kv.getWithMetadata.bind(kv),
     delete: kv.delete.bind(kv),
-    put: async () => {
-      throw new Error("KV put failed (injected)");
-    },
-    list: async () => {
-      throw new Error("KV list failed (injected)");
-    },
+    put: fault,
+    list: fault,
   };
   return { ...bindings, KV: broken };
 }
