@@ -229,48 +229,6 @@ function workerdVersion() {
   return run.status === 0 ? run.stdout.trim() : `workerd npm ${versionOf("workerd")}`;
 }
 
-/**
- * The V8 heap in use by the Worker's isolate, through wrangler dev's inspector (Chrome DevTools
- * protocol, `Runtime.getHeapUsage`; no forced GC, so young-generation garbage is included).
- */
-async function isolateHeapBytes(inspectorPort) {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const bytes = await heapUsageOnce(inspectorPort);
-    if (bytes !== null) return bytes;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
-  return null;
-}
-
-/** One `Runtime.getHeapUsage` over a fresh inspector connection, `null` after 5 s. */
-function heapUsageOnce(inspectorPort) {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${inspectorPort}/ws`, {
-      headers: { Origin: `http://127.0.0.1:${inspectorPort}` },
-    });
-    const done = (value) => {
-      clearTimeout(timer);
-      try {
-        ws.close();
-      } catch {
-        // never opened
-      }
-      resolve(value);
-    };
-    const timer = setTimeout(() => done(null), 5000);
-    // An id far from wrangler's own, which shares the connection to the runtime.
-    const id = 900_000_000 + Math.floor(Math.random() * 1000);
-    ws.onerror = () => done(null);
-    ws.onopen = () => ws.send(JSON.stringify({ id, method: "Runtime.getHeapUsage" }));
-    ws.onmessage = (event) => {
-      const message = JSON.parse(event.data);
-      if (message.id === id && message.result?.usedSize !== undefined) {
-        done(message.result.usedSize);
-      }
-    };
-  });
-}
-
 /** Resident memory (KiB) of every workerd process under `pid`, from /proc (Linux only). */
 function workerdRssKiB(pid) {
   if (!existsSync("/proc")) return null;
@@ -324,17 +282,124 @@ function cannon(target, route, seconds) {
   });
 }
 
-/** HTTP load: the real gateway (root wrangler.toml) under `wrangler dev`, autocannon per route. */
-async function loadTest(tenantTemplate) {
+/**
+ * The isolate's live heap: `HeapProfiler.takeHeapSnapshot` runs a full garbage collection
+ * first (workerd's inspector has no `collectGarbage`), then `Runtime.getHeapUsage` reads what
+ * survived. The snapshot itself (a few MB of JSON) is discarded. `null` after `timeoutMs`.
+ */
+function liveHeapBytes(inspectorPort, timeoutMs = 30_000) {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${inspectorPort}/ws`, {
+      headers: { Origin: `http://127.0.0.1:${inspectorPort}` },
+    });
+    const done = (value) => {
+      clearTimeout(timer);
+      try {
+        ws.close();
+      } catch {
+        // never opened
+      }
+      resolve(value);
+    };
+    const timer = setTimeout(() => done(null), timeoutMs);
+    const snapshotId = 910_000_000 + Math.floor(Math.random() * 1000);
+    const usageId = snapshotId + 1;
+    ws.onerror = () => done(null);
+    ws.onopen = () =>
+      ws.send(
+        JSON.stringify({
+          id: snapshotId,
+          method: "HeapProfiler.takeHeapSnapshot",
+          params: { reportProgress: false },
+        }),
+      );
+    ws.onmessage = (event) => {
+      const message = JSON.parse(event.data);
+      if (message.id === snapshotId) {
+        ws.send(JSON.stringify({ id: usageId, method: "Runtime.getHeapUsage" }));
+      } else if (message.id === usageId && message.result?.usedSize !== undefined) {
+        done(message.result.usedSize);
+      }
+    };
+  });
+}
+
+/**
+ * Memory under load: `/v1/presign` with a distinct token per request (so the verified-token
+ * cache fills to its bound and then evicts), in `segments` bursts of `seconds` each, with the
+ * live heap measured after a full collection before the first and after every burst.
+ */
+async function memoryUnderLoad(gateway, tenantId, kid, privateKey, segments, seconds) {
+  const now = Math.floor(Date.now() / 1000);
+  const tokens = [];
+  for (let i = 0; i < MEMORY_TOKENS; i++) {
+    tokens.push(
+      await new SignJWT({ sub: `user-${i % 100}`, jti: `mem-${i}` })
+        .setProtectedHeader({ alg: "EdDSA", kid, typ: "JWT" })
+        .setIssuer(tenantId)
+        .setAudience("edgesign")
+        .setIssuedAt(now)
+        .setExpirationTime(now + 900)
+        .sign(privateKey),
+    );
+  }
+  let next = 0;
+  const request = {
+    method: "POST",
+    path: "/v1/presign",
+    body: JSON.stringify({ method: "GET", key: "photos/2026/11/img-0001.jpg" }),
+    setupRequest: (req) => ({
+      ...req,
+      headers: {
+        authorization: `Bearer ${tokens[next++ % tokens.length]}`,
+        "content-type": "application/json",
+      },
+    }),
+  };
+  const series = [{ requests: 0, liveHeapBytes: await liveHeapBytes(gateway.inspectorPort) }];
+  let sent = 0;
+  for (let segment = 0; segment < segments; segment++) {
+    const result = await new Promise((resolve, reject) =>
+      autocannon(
+        {
+          url: gateway.url,
+          requests: [request],
+          connections: LOAD.connections,
+          duration: seconds,
+          timeout: 10,
+        },
+        (error, res) => (error ? reject(error) : resolve(res)),
+      ),
+    );
+    if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+      throw new Error(`memory load: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    }
+    sent += result.requests.total;
+    series.push({ requests: sent, liveHeapBytes: await liveHeapBytes(gateway.inspectorPort) });
+  }
+  return series;
+}
+
+/** Distinct tokens of the memory run: more than the verified-token cache holds (4,096). */
+const MEMORY_TOKENS = 6000;
+
+/**
+ * HTTP load: the real gateway (root wrangler.toml) under `wrangler dev`, autocannon per route,
+ * with `LOG_LEVEL=logLevel` ("info", the default, writes one line per URL; "error" none).
+ */
+async function loadTest(tenantTemplate, logLevel) {
   const adminToken = randomBytes(24).toString("hex");
-  const varsFile = join(work, "gateway.vars");
+  const varsFile = join(work, `gateway-${logLevel}.vars`);
   const credentials = JSON.stringify({
     accessKeyId: "AKIABENCHACCESSKEY01",
     secretAccessKey: "bench/secret+key/0123456789abcdefGHIJKLMN",
   });
-  writeFileSync(varsFile, `ADMIN_TOKEN=${adminToken}\nS3_BENCH=${credentials}\n`);
+  writeFileSync(
+    varsFile,
+    `ADMIN_TOKEN=${adminToken}\nS3_BENCH=${credentials}\nLOG_LEVEL=${logLevel}\n`,
+  );
   const gateway = await startWrangler(
-    "gateway",
+    `gateway-${logLevel}`,
     "wrangler.toml",
     ["--env-file", varsFile],
     "/healthz",
@@ -388,19 +453,15 @@ async function loadTest(tenantTemplate) {
       const res = await fetch(`${gateway.url}${route.path}`, route);
       if (res.status !== 200) throw new Error(`${route.path}: ${res.status} ${await res.text()}`);
     }
-    const heapAtStart = await isolateHeapBytes(gateway.inspectorPort);
     const results = [];
     for (const route of routes) {
       log(
-        `load ${route.method} ${route.path}: ${LOAD.connections} connections, ${LOAD.durationSeconds} s`,
+        `load ${route.method} ${route.path} (LOG_LEVEL=${logLevel}): ` +
+          `${LOAD.connections} connections, ${LOAD.durationSeconds} s`,
       );
       await cannon(gateway.url, route, LOAD.warmupSeconds);
       const rssBefore = workerdRssKiB(gateway.child.pid);
-      const heapBefore = await isolateHeapBytes(gateway.inspectorPort);
       const result = await cannon(gateway.url, route, LOAD.durationSeconds);
-      // Let the last responses drain before looking at the heap again.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const heapAfter = await isolateHeapBytes(gateway.inspectorPort);
       const rssAfter = workerdRssKiB(gateway.child.pid);
       if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
         throw new Error(
@@ -416,22 +477,54 @@ async function loadTest(tenantTemplate) {
         latencyP50Ms: result.latency.p50,
         latencyP99Ms: result.latency.p99,
         totalRequests: result.requests.total,
-        isolateHeapBytes: { before: heapBefore, after: heapAfter },
         workerdRssKiB: { before: rssBefore, after: rssAfter },
       });
     }
-    // After the load, idle: the heap the isolate keeps (caches included) once V8 has collected.
-    const baseline = await isolateHeapBytes(gateway.inspectorPort);
-    await new Promise((resolve) => setTimeout(resolve, 5000));
+    // Memory only where the inspector answers promptly (with one console line per URL,
+    // wrangler's relay of those lines is backed up for the whole run).
+    const memory =
+      logLevel === "error"
+        ? await memoryUnderLoad(gateway, tenant.id, publicJwk.kid, privateKey, 6, 3)
+        : undefined;
+    const rows = Object.fromEntries(results.map((r) => [r.id, r]));
     return {
+      logLevel,
       routes: results,
-      heapBeforeBytes: heapAtStart,
-      heapAfterIdleBytes: baseline,
-      heapAfterIdle5sBytes: await isolateHeapBytes(gateway.inspectorPort),
+      memory,
+      ratios: {
+        presignOverHealthz: round(rows.presign.requestsPerSecond / rows.healthz.requestsPerSecond),
+        batchOverHealthz: round(
+          rows["batch-100"].requestsPerSecond / rows.healthz.requestsPerSecond,
+        ),
+      },
     };
   } finally {
     stopServer(gateway);
   }
+}
+
+/** Bound of the verified-token cache (src/auth/verify.ts, VERIFIED_TOKENS_MAX). */
+const VERIFIED_TOKENS_MAX = 4096;
+
+/**
+ * Growth of the live heap once the verified-token cache is full: the last point against the
+ * first point taken after ≥ VERIFIED_TOKENS_MAX distinct tokens were sent (MiB, 2 decimals).
+ */
+function memoryVerdict(series) {
+  const full = series.find((point) => point.requests >= VERIFIED_TOKENS_MAX);
+  const last = series.at(-1);
+  if (
+    full === undefined ||
+    full === last ||
+    full.liveHeapBytes === null ||
+    last.liveHeapBytes === null
+  ) {
+    return { growthMiB: null };
+  }
+  return {
+    fullAtRequests: full.requests,
+    growthMiB: round((last.liveHeapBytes - full.liveHeapBytes) / 1024 ** 2),
+  };
 }
 
 // ---------- reporting ----------
@@ -579,14 +672,13 @@ try {
   }
 
   if (!options["skip-load"]) {
+    // Twice: as configured (LOG_LEVEL=info, one log line per URL, the target's basis), then
+    // without the per-URL line, because wrangler dev relays every console line through its
+    // inspector connection, a local-only cost that the /healthz route never pays.
     log("HTTP load: the gateway under wrangler dev");
-    const load = await loadTest(report.tenant);
-    report.load = load.routes;
-    report.loadHeap = {
-      beforeBytes: load.heapBeforeBytes,
-      afterLoadBytes: load.heapAfterIdleBytes,
-      afterIdle5sBytes: load.heapAfterIdle5sBytes,
-    };
+    report.load = [];
+    for (const logLevel of ["info", "error"])
+      report.load.push(await loadTest(report.tenant, logLevel));
   }
 
   // The console row writes its log lines to wrangler (uncounted): the other rows price the same.
@@ -626,16 +718,21 @@ try {
     ["batch of 100 p50 ≤ 5 ms (µs)", byId["batch-100"].p50Us, (v) => v <= TARGETS.batch100P50Us],
   ];
   if (report.load) {
-    const load = Object.fromEntries(report.load.map((r) => [r.id, r]));
-    report.loadRatios = {
-      presignOverHealthz: round(load.presign.requestsPerSecond / load.healthz.requestsPerSecond),
-      batchOverHealthz: round(load["batch-100"].requestsPerSecond / load.healthz.requestsPerSecond),
-    };
+    const [asConfigured] = report.load;
     checks.push([
       "load: /v1/presign ≥ 50 % of /healthz req/s",
-      report.loadRatios.presignOverHealthz,
+      asConfigured.ratios.presignOverHealthz,
       (v) => v >= TARGETS.loadPresignOverHealthz,
     ]);
+    const memory = report.load.find((run) => run.memory !== undefined)?.memory;
+    if (memory !== undefined) {
+      report.memoryVerdict = memoryVerdict(memory);
+      checks.push([
+        "memory: live heap flat once the token cache is full (MiB growth, ≤ 1)",
+        report.memoryVerdict.growthMiB,
+        (v) => v !== null && v <= 1,
+      ]);
+    }
   }
   report.targetResults = checks.map(([name, value, ok]) => ({ name, value, met: ok(value) }));
   report.durationSeconds = round((Date.now() - started) / 1000, 1);
@@ -682,44 +779,42 @@ try {
       ]),
     ),
   );
-  if (report.load) {
+  const mib = (bytes) => (bytes === null ? "n/a" : (bytes / 1024 ** 2).toFixed(1));
+  for (const run of report.load ?? []) {
     out.push(
       table(
-        `HTTP load, wrangler dev, autocannon ${LOAD.connections} connections × ${LOAD.durationSeconds} s per route`,
-        [
-          "route",
-          "req/s",
-          "URLs/s",
-          "p50 ms",
-          "p99 ms",
-          "isolate heap MiB before → after",
-          "workerd RSS MiB before → after",
-        ],
-        report.load.map((r) => [
+        `HTTP load, wrangler dev, LOG_LEVEL=${run.logLevel}, autocannon ${LOAD.connections} connections × ${LOAD.durationSeconds} s per route`,
+        ["route", "req/s", "URLs/s", "p50 ms", "p99 ms", "workerd RSS MiB before → after"],
+        run.routes.map((r) => [
           r.route,
           r.requestsPerSecond,
           r.urlsPerSecond,
           r.latencyP50Ms,
           r.latencyP99Ms,
-          r.isolateHeapBytes.before === null || r.isolateHeapBytes.after === null
-            ? "n/a"
-            : `${(r.isolateHeapBytes.before / 1024 ** 2).toFixed(1)} → ${(r.isolateHeapBytes.after / 1024 ** 2).toFixed(1)}`,
           r.workerdRssKiB.before === null
             ? "n/a"
             : `${(r.workerdRssKiB.before / 1024).toFixed(0)} → ${(r.workerdRssKiB.after / 1024).toFixed(0)}`,
         ]),
       ),
     );
-    const mib = (bytes) => (bytes === null ? "n/a" : `${(bytes / 1024 ** 2).toFixed(1)} MiB`);
     out.push(
-      `isolate heap: ${mib(report.loadHeap.beforeBytes)} before the load, ` +
-        `${mib(report.loadHeap.afterLoadBytes)} right after, ${mib(report.loadHeap.afterIdle5sBytes)} after 5 s idle ` +
-        "(workerd RSS is the local runtime's, outside the isolate)",
+      `ratios: presign/healthz ${run.ratios.presignOverHealthz}, batch/healthz ${run.ratios.batchOverHealthz} ` +
+        "(requests; a batch carries 100 URLs; workerd RSS is the whole local runtime's, not the isolate's)",
     );
-    out.push(
-      `ratios (load): presign/healthz ${report.loadRatios.presignOverHealthz}, ` +
-        `batch/healthz ${report.loadRatios.batchOverHealthz} (requests; a batch carries 100 URLs)`,
-    );
+    if (run.memory !== undefined) {
+      out.push(
+        table(
+          `Isolate live heap after a full GC, /v1/presign with a distinct token per request (LOG_LEVEL=${run.logLevel})`,
+          ["requests so far", "live heap MiB"],
+          run.memory.map((point) => [point.requests, mib(point.liveHeapBytes)]),
+        ),
+      );
+      const verdict = report.memoryVerdict;
+      out.push(
+        `token cache full after ${VERIFIED_TOKENS_MAX} distinct tokens; growth from then to the end: ` +
+          `${verdict.growthMiB === null ? "n/a" : `${verdict.growthMiB} MiB`}`,
+      );
+    }
   }
   out.push(
     table(
