@@ -96,6 +96,21 @@ describe("refused tokens → 401 invalid_token", () => {
     await expectInvalidToken("not.a.jwt", /not base64url-encoded JSON/);
   });
 
+  it("a header or claims set that is JSON but not an object", async () => {
+    const b64url = (text: string) =>
+      btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    const header = b64url('{"alg":"EdDSA","typ":"JWT"}');
+    await expectInvalidToken(`${header}.${b64url('["iss"]')}.c2ln`, /claims is not a JSON object/);
+    await expectInvalidToken(
+      `${b64url("null")}.${b64url("{}")}.c2ln`,
+      /header is not a JSON object/,
+    );
+  });
+
+  it("base64 that is not base64url (+ and /) in a segment", async () => {
+    await expectInvalidToken("eyJh+GciOiJFZERTQSJ9.e30.c2ln", /Authorization header|base64url/);
+  });
+
   it("a token over 8 KiB, before parsing", async () => {
     await expectInvalidToken("a".repeat(8 * 1024 + 1), /too large/);
   });
