@@ -779,6 +779,29 @@ try {
       ]),
     ),
   );
+  const steps = [
+    ...report.requests.filter((r) => r.id.startsWith("ladder-")),
+    {
+      ...byId["presign-repeated-token"],
+      label: "+ presign: grants, key rules, signer, log line (the real app)",
+    },
+  ];
+  report.ladder = steps.map((r, i) => ({
+    id: r.id,
+    p50Us: r.p50Us,
+    stepUs: i === 0 ? r.p50Us : round(r.p50Us - steps[i - 1].p50Us, 1),
+  }));
+  out.push(
+    table(
+      "Where a /v1/presign (same token) goes: the app built up one layer at a time (µs p50)",
+      ["layer", "p50", "step"],
+      steps.map((r, i) => [
+        r.label.replace("POST /v1/presign, same token, ", ""),
+        r.p50Us.toFixed(1),
+        report.ladder[i].stepUs.toFixed(1),
+      ]),
+    ),
+  );
   const mib = (bytes) => (bytes === null ? "n/a" : (bytes / 1024 ** 2).toFixed(1));
   for (const run of report.load ?? []) {
     out.push(

@@ -20,6 +20,7 @@ import app from "../../src/index";
 import { countingEnv, countingKv, newCounters, resetCounters, type Counters } from "./counting";
 import { measure, type Measurement, type MeasureOptions } from "./harness";
 import { benchKeys } from "./keys";
+import { ladder, type LadderStep } from "./ladder";
 
 export interface BenchBindings {
   KV: KVNamespace;
@@ -125,11 +126,18 @@ export async function runRequests(
     while (pending.length > 0) await Promise.allSettled(pending.splice(0));
   };
 
-  async function send(path: string, init: RequestInit, status = 200): Promise<void> {
-    const res = await app.fetch(new Request(`${BASE}${path}`, init), env, executionCtx);
+  async function sendTo(
+    target: LadderStep["app"],
+    path: string,
+    init: RequestInit,
+    status = 200,
+  ): Promise<void> {
+    const res = await target.fetch(new Request(`${BASE}${path}`, init), env, executionCtx);
     const body = await res.text();
     if (res.status !== status) throw new Error(`${path}: ${res.status} ${body}`);
   }
+  const send = (path: string, init: RequestInit, status = 200) =>
+    sendTo(app, path, init, status);
 
   // The tenant, through the admin API (so it is validated exactly as in production).
   const { privateKey, publicKey } = await generateKeyPair("EdDSA", { extractable: true });
@@ -302,13 +310,16 @@ export async function runRequests(
     () => send("/healthz", { method: "GET" }),
     standard,
   );
-  await run(
-    "v1-middleware-only",
-    "POST /v1/<no such route>, same token: /v1 middleware and auth, no handler (404)",
-    { urlsPerOp: 0, requestsPerOp: 1 },
-    (i) => send("/v1/no-such-route", presignInit(repeated, i), 404),
-    standard,
-  );
+  // The same request (same token) through the app built up one layer at a time (ladder.ts).
+  for (const step of ladder()) {
+    await run(
+      step.id,
+      `POST /v1/presign, same token, ${step.label}`,
+      { urlsPerOp: 0, requestsPerOp: 1 },
+      (i) => sendTo(step.app, "/v1/presign", presignInit(repeated, i)),
+      standard,
+    );
+  }
   const presignTokens = await mintMany("presign-new-token", tokensPerRun);
   let presignIndex = 0;
   await run(

@@ -1,0 +1,91 @@
+/**
+ * Where the time of a `/v1/presign` goes: the same request through apps built up one layer at a
+ * time from the gateway's own pieces (`src/middleware.ts`, `src/routes/common.ts`), ending one
+ * step short of the real app, which is measured beside them. The step from one row to the next
+ * is what that layer costs inside a whole request.
+ */
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { Hono } from "hono";
+import {
+  clientAuth,
+  clientCors,
+  jsonBody,
+  problemResponse,
+  requestContext,
+  type AppEnv,
+} from "../../src/middleware";
+import { chargeCaller, jsonBodyOf, newRouter } from "../../src/routes/common";
+import { PresignRequest } from "../../src/signing/schema";
+
+export interface LadderStep {
+  id: string;
+  label: string;
+  app: { fetch: Hono<AppEnv>["fetch"] };
+}
+
+/** The body's route as in src/routes/presign.ts, answering the validated body itself. */
+const echoRoute = createRoute({
+  method: "post",
+  path: "/v1/presign",
+  request: { body: jsonBodyOf(PresignRequest) },
+  responses: {
+    200: {
+      description: "The validated body",
+      content: { "application/json": { schema: PresignRequest } },
+    },
+  },
+});
+
+function echoRouter(chargeRateLimit: boolean): OpenAPIHono<AppEnv> {
+  return newRouter().openapi(echoRoute, async (c) => {
+    if (chargeRateLimit) await chargeCaller(c, 1);
+    return c.json(c.req.valid("json"), 200);
+  });
+}
+
+type Layer = "middleware" | "auth" | "rate limit";
+
+function gatewayApp(layers: readonly Layer[]): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  if (layers.includes("middleware")) {
+    app.use("*", requestContext());
+    app.use("/v1/*", clientCors());
+    app.use("/v1/*", jsonBody());
+  }
+  if (layers.includes("auth")) app.use("/v1/*", clientAuth());
+  app.route("/", echoRouter(layers.includes("rate limit")));
+  app.onError(problemResponse);
+  return app;
+}
+
+export function ladder(): LadderStep[] {
+  const bare = new Hono<AppEnv>();
+  bare.post("/v1/presign", async (c) => c.json(await c.req.json()));
+  return [
+    {
+      id: "ladder-hono",
+      label: "floor: a bare Hono app answering the parsed JSON body",
+      app: bare,
+    },
+    {
+      id: "ladder-validate",
+      label: "+ @hono/zod-openapi route validating PresignRequest",
+      app: gatewayApp([]),
+    },
+    {
+      id: "ladder-middleware",
+      label: "+ request id, CORS, body guard",
+      app: gatewayApp(["middleware"]),
+    },
+    {
+      id: "ladder-auth",
+      label: "+ client auth (repeated token)",
+      app: gatewayApp(["middleware", "auth"]),
+    },
+    {
+      id: "ladder-rate-limit",
+      label: "+ rate limit and its headers",
+      app: gatewayApp(["middleware", "auth", "rate limit"]),
+    },
+  ];
+}
