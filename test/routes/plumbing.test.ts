@@ -119,6 +119,31 @@ describe("CORS", () => {
     expect(res.status).toBe(401);
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe("https://b.example");
     expect(res.headers.get("Access-Control-Expose-Headers")).toMatch(/X-Request-Id/);
+    expect(res.headers.get("Vary")).toMatch(/Origin/);
+  });
+
+  it("answers a request without Origin with Vary: Origin and no CORS headers", async () => {
+    const { id, key } = await seedTenant();
+    const token = await mintToken(key, { iss: id });
+    for (const [headers, status] of [
+      [{}, 401],
+      [{ Authorization: `Bearer ${token}` }, 200],
+    ] as const) {
+      const res = await app.fetch(
+        new Request("https://gateway.test/v1/presign", {
+          method: "POST",
+          headers: { ...headers, "Content-Type": "application/json" },
+          body: JSON.stringify({ method: "GET", key: "a.txt" }),
+        }),
+        corsEnv,
+      );
+      expect(res.status).toBe(status);
+      expect(res.headers.get("Vary")).toBe("Origin");
+      expect([...res.headers.keys()].filter((name) => name.startsWith("access-control-"))).toEqual(
+        [],
+      );
+      expect(res.headers.get("X-Request-Id")).not.toBeNull();
+    }
   });
 });
 
