@@ -10,7 +10,7 @@
  */
 import type { S3Credentials } from "../env";
 import type { BucketConfig } from "../tenants/schema";
-import { amzDate } from "./presign";
+import { amzDate, deriveSigningKey, hex, hmac, type SigningScope } from "./presign";
 
 export const POST_ALGORITHM = "AWS4-HMAC-SHA256";
 
@@ -128,56 +128,15 @@ export async function createPostPolicy(input: PostPolicyInput): Promise<PostPoli
   return { url: bucketUrl(bucket), fields, policy, expiresAt };
 }
 
-export interface PolicySigningScope {
-  secretAccessKey: string;
-  /** `YYYYMMDD` of `x-amz-date`. */
-  date: string;
-  region: string;
-  cache?: Map<string, ArrayBuffer>;
-}
-
 /**
  * "Calculating a Signature" for POST: the string to sign is the base64 policy itself, and the
  * signature is hex(HMAC-SHA256(signingKey, policyBase64)) with the usual SigV4 signing key.
  */
-export async function signPolicy(policyBase64: string, scope: PolicySigningScope): Promise<string> {
-  const signingKey = await deriveSigningKey(scope);
-  return toHex(await hmac(signingKey, policyBase64));
-}
-
-/**
- * SigV4 signing key: kDate = HMAC("AWS4" + secret, date), kRegion, kService ("s3"), kSigning
- * ("aws4_request"). Cached under aws4fetch's own key layout (`secret,date,region,service`), so
- * presigned URLs and POST policies of one credential set share one derivation per day.
- */
-export async function deriveSigningKey(scope: PolicySigningScope): Promise<ArrayBuffer> {
-  const cacheKey = [scope.secretAccessKey, scope.date, scope.region, "s3"].join();
-  const cached = scope.cache?.get(cacheKey);
-  if (cached !== undefined) return cached;
-  const kDate = await hmac(utf8.encode(`AWS4${scope.secretAccessKey}`), scope.date);
-  const kRegion = await hmac(kDate, scope.region);
-  const kService = await hmac(kRegion, "s3");
-  const kSigning = await hmac(kService, "aws4_request");
-  scope.cache?.set(cacheKey, kSigning);
-  return kSigning;
+export async function signPolicy(policyBase64: string, scope: SigningScope): Promise<string> {
+  return hex(await hmac(await deriveSigningKey(scope), policyBase64));
 }
 
 const utf8 = new TextEncoder();
-
-async function hmac(key: ArrayBuffer | Uint8Array, data: string): Promise<ArrayBuffer> {
-  const cryptoKey = await crypto.subtle.importKey(
-    "raw",
-    key,
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  return crypto.subtle.sign("HMAC", cryptoKey, utf8.encode(data));
-}
-
-function toHex(buffer: ArrayBuffer): string {
-  return [...new Uint8Array(buffer)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}
 
 /** Base64 of the UTF-8 bytes (keys and metadata may be Unicode; `btoa` alone takes Latin-1). */
 export function base64OfUtf8(text: string): string {

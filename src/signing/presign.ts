@@ -144,7 +144,7 @@ function signingKey(client: AwsClient, date: string, region: string): Promise<Cr
   let key = keys.get(id);
   if (key === undefined) {
     if (keys.size >= SIGNING_KEYS_PER_CLIENT) keys.clear();
-    const derived = deriveSigningKey(client, date, region);
+    const derived = importSigningKey(client, date, region);
     const owner = keys;
     // A failed derivation is not remembered: the next URL tries again.
     derived.catch(() => owner.delete(id));
@@ -154,24 +154,47 @@ function signingKey(client: AwsClient, date: string, region: string): Promise<Cr
   return key;
 }
 
-async function deriveSigningKey(client: AwsClient, date: string, region: string) {
-  // aws4fetch's cache and key layout, so POST policies and the gateway's own S3 calls share it.
-  const cacheKey = [client.secretAccessKey, date, region, "s3"].join();
-  let kSigning = client.cache.get(cacheKey);
-  if (kSigning === undefined) {
-    let key = await hmac(encoder.encode(`AWS4${client.secretAccessKey}`), date);
-    for (const part of [region, "s3", "aws4_request"]) key = await hmac(key, part);
-    kSigning = key;
-    // One entry per UTC day and region: keep the shared cache bounded in a long-lived isolate.
-    if (client.cache.size >= SIGNING_KEYS_PER_CLIENT) client.cache.clear();
-    client.cache.set(cacheKey, kSigning);
-  }
+async function importSigningKey(client: AwsClient, date: string, region: string) {
+  const kSigning = await deriveSigningKey({
+    secretAccessKey: client.secretAccessKey,
+    date,
+    region,
+    cache: client.cache,
+  });
   return crypto.subtle.importKey("raw", kSigning, { name: "HMAC", hash: "SHA-256" }, false, [
     "sign",
   ]);
 }
 
-async function hmac(key: BufferSource, data: string): Promise<ArrayBuffer> {
+export interface SigningScope {
+  secretAccessKey: string;
+  /** `YYYYMMDD` of `X-Amz-Date`. */
+  date: string;
+  region: string;
+  /** aws4fetch's derived-key cache of the credential's `AwsClient`. */
+  cache?: Map<string, ArrayBuffer>;
+}
+
+/**
+ * SigV4 signing key: kDate = HMAC("AWS4" + secret, date), kRegion, kService ("s3"), kSigning
+ * ("aws4_request"). Cached under aws4fetch's own key layout (`secret,date,region,service`), so
+ * presigned URLs, POST policies and the gateway's own S3 calls of one credential set share one
+ * derivation per day; one entry per UTC day and region, at most SIGNING_KEYS_PER_CLIENT.
+ */
+export async function deriveSigningKey(scope: SigningScope): Promise<ArrayBuffer> {
+  const cacheKey = [scope.secretAccessKey, scope.date, scope.region, "s3"].join();
+  const cached = scope.cache?.get(cacheKey);
+  if (cached !== undefined) return cached;
+  let key = await hmac(encoder.encode(`AWS4${scope.secretAccessKey}`), scope.date);
+  for (const part of [scope.region, "s3", "aws4_request"]) key = await hmac(key, part);
+  // Keep the shared cache bounded in a long-lived isolate.
+  if (scope.cache !== undefined && scope.cache.size >= SIGNING_KEYS_PER_CLIENT) scope.cache.clear();
+  scope.cache?.set(cacheKey, key);
+  return key;
+}
+
+/** HMAC-SHA256 of `data` (UTF-8) under a raw key. */
+export async function hmac(key: BufferSource, data: string): Promise<ArrayBuffer> {
   const cryptoKey = await crypto.subtle.importKey(
     "raw",
     key,
@@ -182,7 +205,7 @@ async function hmac(key: BufferSource, data: string): Promise<ArrayBuffer> {
   return crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(data));
 }
 
-function hex(buffer: ArrayBuffer): string {
+export function hex(buffer: ArrayBuffer): string {
   const bytes = new Uint8Array(buffer);
   let out = "";
   for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i] as number];

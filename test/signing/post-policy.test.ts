@@ -5,10 +5,10 @@ import {
   base64OfUtf8,
   bucketUrl,
   createPostPolicy,
-  deriveSigningKey,
   signPolicy,
   type PolicyDocument,
 } from "../../src/signing/post-policy";
+import { deriveSigningKey } from "../../src/signing/presign";
 import type { BucketConfig } from "../../src/tenants/schema";
 import { postPolicySignature } from "../sigv4-verifier";
 
