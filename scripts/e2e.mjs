@@ -5,11 +5,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AwsClient } from "aws4fetch";
 import { corsConfiguration, putBucketCors } from "../cli/cors.mjs";
+import { freePort } from "./free-port.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const BROWSER_TEST = "test/e2e/browser.test.ts";
@@ -56,17 +56,6 @@ async function assumeRole(s3) {
     );
   }
   return credentials;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForHealth(url, child, seconds) {
