@@ -25,6 +25,9 @@ export interface MeasureOptions {
   warmupSamples: number;
   /** Called once after warm-up, before the measured samples (e.g. to reset counters). */
   beforeMeasured?: () => void;
+  /** Untimed work before and after each sample (e.g. building requests, reading responses). */
+  beforeSample?: () => void;
+  afterSample?: () => Promise<void>;
 }
 
 export const DEFAULT_MEASURE: MeasureOptions = { opsPerSample: 1000, samples: 7, warmupSamples: 2 };
@@ -50,9 +53,11 @@ export async function measure(
   bench.add(
     name,
     async () => {
+      options.beforeSample?.();
       const start = performance.now();
       for (let i = 0; i < opsPerSample; i++) await op(i);
       const elapsed = performance.now() - start;
+      await options.afterSample?.();
       return { overriddenDuration: elapsed / opsPerSample, overriddenIterationCost: elapsed };
     },
     {

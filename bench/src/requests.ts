@@ -126,17 +126,49 @@ export async function runRequests(
     while (pending.length > 0) await Promise.allSettled(pending.splice(0));
   };
 
-  async function sendTo(
-    target: LadderStep["app"],
-    path: string,
-    init: RequestInit,
-    status = 200,
-  ): Promise<void> {
-    const res = await target.fetch(new Request(`${BASE}${path}`, init), env, executionCtx);
+  /** One request through the app, client side included: build it, read the response. */
+  async function send(path: string, init: RequestInit): Promise<void> {
+    const res = await app.fetch(new Request(`${BASE}${path}`, init), env, executionCtx);
     const body = await res.text();
-    if (res.status !== status) throw new Error(`${path}: ${res.status} ${body}`);
+    if (res.status !== 200) throw new Error(`${path}: ${res.status} ${body}`);
   }
-  const send = (path: string, init: RequestInit, status = 200) => sendTo(app, path, init, status);
+
+  /**
+   * Requests through `target`, timed as the runtime runs a Worker: from a Request in hand to
+   * the app's Response. The client's side is done untimed before and after each sample:
+   * building each Request (in production workerd builds it from the socket, in C++) and
+   * reading each response body (workerd streams it out); every status is still checked.
+   * The `presign-repeated-token-client` row times both sides together, for comparison.
+   */
+  function throughApp(
+    target: LadderStep["app"],
+    options: MeasureOptions,
+    make: (index: number) => [path: string, init: RequestInit],
+  ): { op: (index: number) => Promise<void>; options: MeasureOptions } {
+    let requests: Request[] = [];
+    let responses: Response[] = [];
+    return {
+      async op(index) {
+        responses.push(await target.fetch(requests[index] as Request, env, executionCtx));
+      },
+      options: {
+        ...options,
+        beforeSample() {
+          requests = Array.from({ length: options.opsPerSample }, (_, index) => {
+            const [path, init] = make(index);
+            return new Request(`${BASE}${path}`, init);
+          });
+          responses = [];
+        },
+        async afterSample() {
+          for (const res of responses) {
+            const body = await res.text();
+            if (res.status !== 200) throw new Error(`${res.url}: ${res.status} ${body}`);
+          }
+        },
+      },
+    };
+  }
 
   // The tenant, through the admin API (so it is validated exactly as in production).
   const { privateKey, publicKey } = await generateKeyPair("EdDSA", { extractable: true });
@@ -301,60 +333,82 @@ export async function runRequests(
     standard,
   );
 
-  // Whole requests through app.fetch.
-  await run(
-    "healthz",
-    "GET /healthz",
-    { urlsPerOp: 0, requestsPerOp: 1 },
-    () => send("/healthz", { method: "GET" }),
-    standard,
-  );
+  // Whole requests through app.fetch, server side (throughApp).
+  const requestRun = (
+    id: string,
+    label: string,
+    shape: { urlsPerOp: number; requestsPerOp: number },
+    target: LadderStep["app"],
+    options: MeasureOptions,
+    make: (index: number) => [path: string, init: RequestInit],
+    realConsole = false,
+  ) => {
+    const row = throughApp(target, options, make);
+    return run(id, label, shape, row.op, row.options, realConsole);
+  };
+  const oneRequest = { urlsPerOp: 0, requestsPerOp: 1 };
+  const oneUrl = { urlsPerOp: 1, requestsPerOp: 1 };
+  await requestRun("healthz", "GET /healthz", oneRequest, app, standard, () => [
+    "/healthz",
+    { method: "GET" },
+  ]);
   // The same request (same token) through the app built up one layer at a time (ladder.ts).
   for (const step of ladder()) {
-    await run(
+    await requestRun(
       step.id,
       `POST /v1/presign, same token, ${step.label}`,
-      { urlsPerOp: 0, requestsPerOp: 1 },
-      (i) => sendTo(step.app, "/v1/presign", presignInit(repeated, i)),
+      oneRequest,
+      step.app,
       standard,
+      (i) => ["/v1/presign", presignInit(repeated, i)],
     );
   }
   const presignTokens = await mintMany("presign-new-token", tokensPerRun);
   let presignIndex = 0;
-  await run(
+  await requestRun(
     "presign-new-token",
     "POST /v1/presign, a new EdDSA token per request",
-    { urlsPerOp: 1, requestsPerOp: 1 },
-    (i) => {
-      const token = presignTokens[presignIndex++ % presignTokens.length] as string;
-      return send("/v1/presign", presignInit(token, i));
-    },
+    oneUrl,
+    app,
     standard,
+    (i) => [
+      "/v1/presign",
+      presignInit(presignTokens[presignIndex++ % presignTokens.length] as string, i),
+    ],
   );
-  await run(
+  await requestRun(
     "presign-repeated-token",
     "POST /v1/presign, the same EdDSA token each time",
-    { urlsPerOp: 1, requestsPerOp: 1 },
+    oneUrl,
+    app,
+    standard,
+    (i) => ["/v1/presign", presignInit(repeated, i)],
+  );
+  await run(
+    "presign-repeated-token-client",
+    "POST /v1/presign, same token, with the client side timed too (new Request, read body)",
+    oneUrl,
     (i) => send("/v1/presign", presignInit(repeated, i)),
     standard,
   );
-  await run(
+  await requestRun(
     "batch-100",
     "POST /v1/presign/batch, 100 GET items, same token",
     { urlsPerOp: 100, requestsPerOp: 1 },
-    (i) =>
-      send("/v1/presign/batch", jsonInit(repeated, batchBodies[i % batchBodies.length] as string)),
+    app,
     { opsPerSample: 20, samples: 7, warmupSamples: 2 },
+    (i) => ["/v1/presign/batch", jsonInit(repeated, batchBodies[i % batchBodies.length] as string)],
   );
 
   // Last: wrangler dev relays these console lines for seconds after the row ends, on the same
   // cores, which would slow whatever row came next.
-  await run(
+  await requestRun(
     "presign-repeated-token-console",
     "POST /v1/presign, same token, console piped to wrangler dev (local-only cost)",
-    { urlsPerOp: 1, requestsPerOp: 1 },
-    (i) => send("/v1/presign", presignInit(repeated, i)),
+    oneUrl,
+    app,
     standard,
+    (i) => ["/v1/presign", presignInit(repeated, i)],
     true,
   );
   return { tenant: record, results };
