@@ -63,6 +63,18 @@ const TARGETS = {
   loadPresignOverHealthz: 0.5,
 };
 
+/**
+ * The issue's "where we start" figures (µs, local workerd on its 2-core machine) for workloads
+ * this run also measures: how fast this machine is against the one the µs targets came from.
+ * Context only; the targets are judged on this run's raw figures.
+ */
+const ISSUE_REFERENCE_US = {
+  "aws4fetch-new-client": 69,
+  "aws4fetch-reused-client": 43,
+  "aws-sdk": 290,
+  "jose-jwtverify-eddsa": 64,
+};
+
 const started = Date.now();
 const work = mkdtempSync(join(os.tmpdir(), "edgesign-bench-"));
 const servers = new Set();
@@ -776,6 +788,23 @@ try {
     }
   }
   report.targetResults = checks.map(([name, value, ok]) => ({ name, value, met: ok(value) }));
+  const measuredUs = Object.fromEntries(
+    [...report.signersWorkerd.results, ...report.requests].map((r) => [r.id, r.p50Us]),
+  );
+  const factors = Object.entries(ISSUE_REFERENCE_US)
+    .filter(([id]) => measuredUs[id] !== undefined)
+    .map(([id, us]) => ({
+      id,
+      issueUs: us,
+      thisRunUs: measuredUs[id],
+      factor: round(measuredUs[id] / us),
+    }));
+  report.machineVsIssue = {
+    workloads: factors,
+    geometricMean: round(
+      Math.exp(factors.reduce((sum, f) => sum + Math.log(f.factor), 0) / factors.length),
+    ),
+  };
   report.durationSeconds = round((Date.now() - started) / 1000, 1);
 
   // ---------- print ----------
@@ -908,6 +937,11 @@ try {
         c.dollarsPerMillionUrls.total.toFixed(4),
       ]),
     ),
+  );
+  out.push(
+    `this machine against the issue's reference figures (this run / issue, same workloads): ` +
+      report.machineVsIssue.workloads.map((f) => `${f.id} ${f.factor}×`).join(", ") +
+      `; geometric mean ${report.machineVsIssue.geometricMean}× (context only; targets are judged raw)`,
   );
   out.push(
     table(
