@@ -424,7 +424,8 @@ const MEMORY_TOKENS = 6000;
 
 /**
  * HTTP load: the real gateway (root wrangler.toml) under `wrangler dev`, autocannon per route,
- * with `LOG_LEVEL=logLevel` ("info", the default, writes one line per URL; "error" none).
+ * with `LOG_LEVEL=logLevel` ("info", the default, writes one line per URL; "error" none), under
+ * the CLI (`inspector` true) or wrangler's dev server API without DevTools (see startWrangler).
  */
 async function loadTest(tenantTemplate, logLevel, inspector) {
   const name = `gateway-${logLevel}-${inspector ? "cli" : "api"}`;

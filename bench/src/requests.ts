@@ -126,48 +126,15 @@ export async function runRequests(
     while (pending.length > 0) await Promise.allSettled(pending.splice(0));
   };
 
-  /** One request through the app, client side included: build it, read the response. */
-  async function send(path: string, init: RequestInit): Promise<void> {
-    const res = await app.fetch(new Request(`${BASE}${path}`, init), env, executionCtx);
+  /** Reads a response body as a client would; anything but a 200 stops the run. */
+  async function readOk(res: Response, what: string): Promise<void> {
     const body = await res.text();
-    if (res.status !== 200) throw new Error(`${path}: ${res.status} ${body}`);
+    if (res.status !== 200) throw new Error(`${what}: ${res.status} ${body}`);
   }
 
-  /**
-   * Requests through `target`, timed as the runtime runs a Worker: from a Request in hand to
-   * the app's Response. The client's side is done untimed before and after each sample:
-   * building each Request (in production workerd builds it from the socket, in C++) and
-   * reading each response body (workerd streams it out); every status is still checked.
-   * The `presign-repeated-token-client` row times both sides together, for comparison.
-   */
-  function throughApp(
-    target: LadderStep["app"],
-    options: MeasureOptions,
-    make: (index: number) => [path: string, init: RequestInit],
-  ): { op: (index: number) => Promise<void>; options: MeasureOptions } {
-    let requests: Request[] = [];
-    let responses: Response[] = [];
-    return {
-      async op(index) {
-        responses.push(await target.fetch(requests[index] as Request, env, executionCtx));
-      },
-      options: {
-        ...options,
-        beforeSample() {
-          requests = Array.from({ length: options.opsPerSample }, (_, index) => {
-            const [path, init] = make(index);
-            return new Request(`${BASE}${path}`, init);
-          });
-          responses = [];
-        },
-        async afterSample() {
-          for (const res of responses) {
-            const body = await res.text();
-            if (res.status !== 200) throw new Error(`${res.url}: ${res.status} ${body}`);
-          }
-        },
-      },
-    };
+  /** One request through the app, client side included: build it, read the response. */
+  async function send(path: string, init: RequestInit): Promise<void> {
+    await readOk(await app.fetch(new Request(`${BASE}${path}`, init), env, executionCtx), path);
   }
 
   // The tenant, through the admin API (so it is validated exactly as in production).
@@ -333,7 +300,13 @@ export async function runRequests(
     standard,
   );
 
-  // Whole requests through app.fetch, server side (throughApp).
+  /**
+   * A row of requests through `target`, timed as the runtime runs a Worker: from a Request in
+   * hand to the app's Response. The client's side is done untimed before and after each sample:
+   * building each Request (in production workerd builds it from the socket, in C++) and
+   * reading each response body (workerd streams it out); every status is still checked.
+   * The `presign-repeated-token-client` row times both sides together, for comparison.
+   */
   const requestRun = (
     id: string,
     label: string,
@@ -343,8 +316,27 @@ export async function runRequests(
     make: (index: number) => [path: string, init: RequestInit],
     realConsole = false,
   ) => {
-    const row = throughApp(target, options, make);
-    return run(id, label, shape, row.op, row.options, realConsole);
+    let requests: Request[] = [];
+    let responses: Response[] = [];
+    const op = async (index: number) => {
+      responses.push(await target.fetch(requests[index] as Request, env, executionCtx));
+    };
+    const sampled: MeasureOptions = {
+      ...options,
+      beforeSample() {
+        requests = Array.from({ length: options.opsPerSample }, (_, index) => {
+          const [path, init] = make(index);
+          return new Request(`${BASE}${path}`, init);
+        });
+        responses = [];
+      },
+      async afterSample() {
+        for (const [index, res] of responses.entries()) {
+          await readOk(res, requests[index]?.url ?? id);
+        }
+      },
+    };
+    return run(id, label, shape, op, sampled, realConsole);
   };
   const oneRequest = { urlsPerOp: 0, requestsPerOp: 1 };
   const oneUrl = { urlsPerOp: 1, requestsPerOp: 1 };
