@@ -3,6 +3,8 @@
  * Keys are SHA-256 digests of the token (never the bearer token itself), so memory holds no
  * credential and every key is 32 bytes whatever the token's size.
  */
+import { sha256Hex } from "../bytes";
+
 export class BoundedLru<V> {
   readonly #entries = new Map<string, V>();
   readonly #max: number;
@@ -46,13 +48,7 @@ export class BoundedLru<V> {
   }
 }
 
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
-const encoder = new TextEncoder();
-
 /** The SHA-256 of `token`, hex: the cache key of a verified token. */
-export async function tokenDigest(token: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
-  let out = "";
-  for (let i = 0; i < digest.length; i++) out += HEX[digest[i] as number];
-  return out;
+export function tokenDigest(token: string): Promise<string> {
+  return sha256Hex(token);
 }

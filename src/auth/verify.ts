@@ -24,6 +24,7 @@ import type { TenantRecord } from "../tenants/schema";
 import { getTenant } from "../tenants/store";
 import { duplicateMember } from "./json-members";
 import { BoundedLru, tokenDigest } from "./token-cache";
+import { fromBase64Url } from "../bytes";
 
 /** Tokens larger than this are refused before any parsing (a JWT of ours is < 1 KiB). */
 export const MAX_TOKEN_BYTES = 8 * 1024;
@@ -182,19 +183,6 @@ function decodeToken(token: string): { header: JsonObject; claims: JsonObject } 
 
 type JsonObject = Record<string, unknown>;
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-
-/**
- * RFC 4648 §5 without padding (JWS, RFC 7515 §2), with the runtime's TC39
- * `Uint8Array.fromBase64`, which TypeScript's lib does not declare yet.
- */
-function fromBase64Url(segment: string): Uint8Array {
-  if (!BASE64URL.test(segment)) throw new TypeError("not base64url");
-  return (Uint8Array as unknown as Base64Decoder).fromBase64(segment, { alphabet: "base64url" });
-}
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
-interface Base64Decoder {
-  fromBase64(text: string, options: { alphabet: "base64url" }): Uint8Array;
-}
 
 async function tenantOf(env: Env, claims: JsonObject): Promise<TenantRecord> {
   const iss = claims.iss;

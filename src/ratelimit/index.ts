@@ -3,6 +3,7 @@
  * record; counters live in KV (default, approximate) or in a Durable Object (`mode: "exact"`).
  * A store failure never becomes a 500: the tenant's `failOpen` decides, and it is logged.
  */
+import { sha256Hex } from "../bytes";
 import { withDeadline } from "../deadline";
 import type { Env } from "../env";
 import { GatewayError } from "../errors";
@@ -96,8 +97,7 @@ async function checksFor(
 async function subjectId(sub: string): Promise<string> {
   const encoded = encodeURIComponent(sub);
   if (encoded.length <= 200) return encoded;
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(sub));
-  return `sha256-${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return `sha256-${await sha256Hex(sub)}`;
 }
 
 async function chargeExact(input: ChargeInput, checks: ExactCheck[]): Promise<PolicyOutcome[]> {

@@ -10,6 +10,7 @@
  * upstream_error`. The S3 code is always in the problem's `detail`.
  */
 import { AwsClient } from "aws4fetch";
+import { sha256Hex } from "../bytes";
 import { GatewayError } from "../errors";
 import { logError } from "../log";
 import { objectUrl } from "../signing/presign";
@@ -297,9 +298,4 @@ function rfc3986(value: string): string {
     /[!'()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
   );
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }

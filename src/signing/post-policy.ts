@@ -10,7 +10,8 @@
  */
 import type { S3Credentials } from "../env";
 import type { BucketConfig } from "../tenants/schema";
-import { amzDate, deriveSigningKey, hex, hmac, type SigningScope } from "./presign";
+import { hex } from "../bytes";
+import { amzDate, deriveSigningKey, hmac, type SigningScope } from "./presign";
 
 export const POST_ALGORITHM = "AWS4-HMAC-SHA256";
 

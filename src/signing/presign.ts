@@ -13,6 +13,7 @@
  * byte what `AwsV4Signer` produces (test/signing/presign-parity.test.ts).
  */
 import { AwsClient } from "aws4fetch";
+import { hex } from "../bytes";
 import type { S3Credentials } from "../env";
 import { encodeKeyPath } from "../keys";
 import type { BucketConfig } from "../tenants/schema";
@@ -84,7 +85,6 @@ export function amzDate(now: Date): string {
 }
 
 const encoder = new TextEncoder();
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
 const ALGORITHM = "AWS4-HMAC-SHA256";
 /** SigV4 for S3 query signing: the payload is not part of the signature. */
 const UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
@@ -203,13 +203,6 @@ export async function hmac(key: BufferSource, data: string): Promise<ArrayBuffer
     ["sign"],
   );
   return crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(data));
-}
-
-export function hex(buffer: ArrayBuffer): string {
-  const bytes = new Uint8Array(buffer);
-  let out = "";
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i] as number];
-  return out;
 }
 
 /** SigV4 URI encoding of a query name or value: RFC 3986, every byte but unreserved. */

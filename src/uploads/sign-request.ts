@@ -21,6 +21,7 @@
  * - Types. The tenant's `upload.contentTypes` is checked and the type signed, as for a presigned PUT.
  */
 import { AwsV4Signer, type AwsClient } from "aws4fetch";
+import { sha256Hex } from "../bytes";
 import { requireOperation, type Principal } from "../auth/verify";
 import { readCredentials } from "../env";
 import { GatewayError } from "../errors";
@@ -142,11 +143,6 @@ export function completeBodyOf(parts: readonly { partNumber: number; etag: strin
 
 function unquote(etag: string): string {
   return etag.replace(/^"+|"+$/g, "");
-}
-
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 interface S3PresignInput {
