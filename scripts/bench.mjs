@@ -731,12 +731,17 @@ try {
       report.load.push(await loadTest(report.tenant, logLevel, inspector));
   }
 
-  // The console row writes its log lines to wrangler (uncounted): the other rows price the same.
+  // The console row writes its log lines to wrangler (uncounted), the client row repeats the
+  // same requests and the bound is not the app: the other rows price the URLs.
   report.cost = report.requests
     .filter(
       (r) =>
         r.urlsPerOp > 0 &&
-        !["presign-repeated-token-console", "presign-repeated-token-client"].includes(r.id),
+        ![
+          "presign-repeated-token-console",
+          "presign-repeated-token-client",
+          "bound-one-handler",
+        ].includes(r.id),
     )
     .map(costOf);
 
@@ -805,6 +810,13 @@ try {
     geometricMean: round(
       Math.exp(factors.reduce((sum, f) => sum + Math.log(f.factor), 0) / factors.length),
     ),
+  };
+  const app = byId["presign-repeated-token"];
+  const bound = byId["bound-one-handler"];
+  report.oneHandlerBound = {
+    appUs: app.p50Us,
+    oneHandlerUs: bound.p50Us,
+    oneHandlerOverApp: round(bound.p50Us / app.p50Us),
   };
   report.durationSeconds = round((Date.now() - started) / 1000, 1);
 
@@ -943,6 +955,12 @@ try {
     `this machine against the issue's reference figures (this run / issue, same workloads): ` +
       report.machineVsIssue.workloads.map((f) => `${f.id} ${f.factor}×`).join(", ") +
       `; geometric mean ${report.machineVsIssue.geometricMean}× (context only; targets are judged raw)`,
+  );
+  out.push(
+    `/v1/presign (same token) ${report.oneHandlerBound.appUs} µs in the app, ` +
+      `${report.oneHandlerBound.oneHandlerUs} µs with the same work in one Hono handler ` +
+      `(${report.oneHandlerBound.oneHandlerOverApp}×): the most that dropping the middleware ` +
+      "chain and the route validator could save",
   );
   out.push(
     table(

@@ -20,7 +20,7 @@ import app from "../../src/index";
 import { countingEnv, countingKv, newCounters, resetCounters, type Counters } from "./counting";
 import { measure, type Measurement, type MeasureOptions } from "./harness";
 import { benchKeys } from "./keys";
-import { ladder, type LadderStep } from "./ladder";
+import { ladder, oneHandlerApp, type LadderStep } from "./ladder";
 
 export interface BenchBindings {
   KV: KVNamespace;
@@ -355,6 +355,14 @@ export async function runRequests(
       (i) => ["/v1/presign", presignInit(repeated, i)],
     );
   }
+  await requestRun(
+    "bound-one-handler",
+    "POST /v1/presign, same token, bound: the same work in one Hono handler (no middleware chain)",
+    oneUrl,
+    oneHandlerApp(),
+    standard,
+    (i) => ["/v1/presign", presignInit(repeated, i)],
+  );
   const presignTokens = await mintMany("presign-new-token", tokensPerRun);
   let presignIndex = 0;
   await requestRun(
