@@ -2,6 +2,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
+import { GatewayError } from "../src/errors";
 import app from "../src/index";
 import { tenantKey } from "../src/tenants/store";
 import { recordResponse } from "./leak-scan";
@@ -202,4 +203,15 @@ export async function expectProblem(
     throw new Error(`no requestId: ${text}`);
   }
   return problem;
+}
+
+/** The GatewayError `promise` rejects with; another error, or none, fails the test. */
+export async function gatewayErrorOf(promise: Promise<unknown>): Promise<GatewayError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof GatewayError) return error;
+    throw error;
+  }
+  throw new Error("expected a GatewayError");
 }

@@ -8,11 +8,11 @@ import {
 } from "../../src/auth/verify";
 import { BoundedLru, tokenDigest } from "../../src/auth/token-cache";
 import type { Env } from "../../src/env";
-import { GatewayError } from "../../src/errors";
 import { TEST_SECRETS } from "../secrets";
 import {
   call,
   expectProblem,
+  gatewayErrorOf,
   keyPair,
   mintToken,
   newTenantId,
@@ -25,16 +25,6 @@ import {
 
 const GET = { method: "GET", key: "a.txt" };
 const testEnv = env as unknown as Env;
-
-async function refusal(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
 
 let verify: ReturnType<typeof vi.spyOn>;
 beforeEach(() => {
@@ -95,14 +85,14 @@ describe("verified-token cache", () => {
     expect(verify).toHaveBeenCalledTimes(1);
     // The very record object the cache holds, changed in place (as no code path does).
     principal.tenant.auth.revokedBefore = nowSeconds();
-    const error = await refusal(authenticate(testEnv, `Bearer ${token}`));
+    const error = await gatewayErrorOf(authenticate(testEnv, `Bearer ${token}`));
     expect(error.code).toBe("invalid_token");
     expect(error.message).toMatch(/revoked/);
     expect(verify).toHaveBeenCalledTimes(1);
 
     principal.tenant.auth.revokedBefore = 0;
     principal.tenant.disabled = true;
-    const disabled = await refusal(authenticate(testEnv, `Bearer ${token}`));
+    const disabled = await gatewayErrorOf(authenticate(testEnv, `Bearer ${token}`));
     expect(disabled.message).toMatch(/unknown or disabled/);
   });
 
@@ -117,7 +107,7 @@ describe("verified-token cache", () => {
     // Past exp the cache no longer answers: within the clock tolerance, full verification does.
     await authenticate(testEnv, `Bearer ${token}`, at(70));
     expect(verify).toHaveBeenCalledTimes(2);
-    const error = await refusal(authenticate(testEnv, `Bearer ${token}`, at(60 + 31)));
+    const error = await gatewayErrorOf(authenticate(testEnv, `Bearer ${token}`, at(60 + 31)));
     expect(error.code).toBe("invalid_token");
     expect(error.message).toMatch(/exp/);
   });
@@ -139,7 +129,7 @@ describe("verified-token cache", () => {
     const token = await mintToken({ alg: "HS256", secret: TEST_SECRETS.HMAC_TEST }, { iss: id });
     await authenticate(testEnv, `Bearer ${token}`);
     const rotated = { ...testEnv, HMAC_TEST: "a-new-shared-secret-after-rotation-0123456789" };
-    const error = await refusal(authenticate(rotated as Env, `Bearer ${token}`));
+    const error = await gatewayErrorOf(authenticate(rotated as Env, `Bearer ${token}`));
     expect(error.message).toMatch(/signature/);
   });
 
@@ -148,7 +138,7 @@ describe("verified-token cache", () => {
     const token = await mintToken(key, { iss: id, aud: "edgesign" });
     await authenticate(testEnv, `Bearer ${token}`);
     const elsewhere = { ...testEnv, AUDIENCE: "another-gateway" };
-    const error = await refusal(authenticate(elsewhere as Env, `Bearer ${token}`));
+    const error = await gatewayErrorOf(authenticate(elsewhere as Env, `Bearer ${token}`));
     expect(error.message).toMatch(/aud/);
   });
 

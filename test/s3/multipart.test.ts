@@ -1,6 +1,5 @@
 import { AwsClient } from "aws4fetch";
 import { describe, expect, it, vi } from "vitest";
-import { GatewayError } from "../../src/errors";
 import {
   abortMultipartUpload,
   completeMultipartUpload,
@@ -13,6 +12,7 @@ import {
 } from "../../src/s3/multipart";
 import type { BucketConfig } from "../../src/tenants/schema";
 import { FakeS3 } from "../fake-s3";
+import { gatewayErrorOf } from "../helpers";
 
 const MiB = 1024 ** 2;
 
@@ -37,16 +37,6 @@ function target(fullKey = "t/users/alice/big.bin"): S3Target {
     fullKey,
     log: { requestId: "r1", tenant: "t" },
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error("expected a GatewayError");
 }
 
 describe("suggestPartSize()", () => {
@@ -87,7 +77,7 @@ describe("S3 multipart calls", () => {
     );
 
     s3.fail("CreateMultipartUpload", 503, "SlowDown");
-    const error = await failure(createMultipartUpload(target(), undefined));
+    const error = await gatewayErrorOf(createMultipartUpload(target(), undefined));
     expect(error.code).toBe("upstream_error");
     expect(error.message).toContain("SlowDown");
     expect(s3.callsOf("CreateMultipartUpload")).toHaveLength(2);
@@ -121,36 +111,37 @@ describe("S3 multipart calls", () => {
           ),
       ),
     );
-    const error = await failure(listParts(target(), "u"));
+    const error = await gatewayErrorOf(listParts(target(), "u"));
     expect(error.code).toBe("upstream_error");
   });
 
   it("maps S3 errors: NoSuchUpload/NoSuchKey → 404, InvalidPart → 400, others → 502 naming the code", async () => {
     const s3 = new FakeS3().install();
-    expect((await failure(listParts(target(), "nope"))).code).toBe("not_found");
+    expect((await gatewayErrorOf(listParts(target(), "nope"))).code).toBe("not_found");
     s3.fail("ListParts", 404, "NoSuchKey");
-    const notFound = await failure(listParts(target(), "nope"));
+    const notFound = await gatewayErrorOf(listParts(target(), "nope"));
     expect(notFound.status).toBe(404);
     expect(notFound.message).toContain("NoSuchKey");
     s3.fail("ListParts", 404, "NoSuchBucket");
-    expect((await failure(listParts(target(), "nope"))).code).toBe("upstream_error");
+    expect((await gatewayErrorOf(listParts(target(), "nope"))).code).toBe("upstream_error");
     s3.fail("ListParts", 403, "AccessDenied");
-    const denied = await failure(listParts(target(), "nope"));
+    const denied = await gatewayErrorOf(listParts(target(), "nope"));
     expect(denied.status).toBe(502);
     expect(denied.message).toContain("AccessDenied");
     s3.fail("CompleteMultipartUpload", 400, "InvalidPart");
     expect(
-      (await failure(completeMultipartUpload(target(), "u", [{ partNumber: 1, etag: "e" }]))).code,
+      (await gatewayErrorOf(completeMultipartUpload(target(), "u", [{ partNumber: 1, etag: "e" }])))
+        .code,
     ).toBe("invalid_request");
     s3.fail("AbortMultipartUpload", 500, "x", "<html>oops</html>");
-    const html = await failure(abortMultipartUpload(target(), "u"));
+    const html = await gatewayErrorOf(abortMultipartUpload(target(), "u"));
     expect(html.message).toContain("HTTP 500");
   });
 
   it("CompleteMultipartUpload reads an error sent with status 200", async () => {
     const s3 = new FakeS3().install();
     s3.fail("CompleteMultipartUpload", 200, "InternalError");
-    const error = await failure(
+    const error = await gatewayErrorOf(
       completeMultipartUpload(target(), "u", [{ partNumber: 1, etag: '"e"' }]),
     );
     expect(error.code).toBe("upstream_error");
@@ -189,7 +180,7 @@ describe("S3 multipart calls", () => {
     const s3 = new FakeS3().install();
     s3.fail("ListParts", "network");
     const log = vi.spyOn(console, "error");
-    const error = await failure(listParts(target(), "u"));
+    const error = await gatewayErrorOf(listParts(target(), "u"));
     const lines = log.mock.calls.map((args) => String(args[0]));
     log.mockRestore();
     expect(error.code).toBe("upstream_error");
