@@ -6,7 +6,8 @@
 // removed after.
 //
 // Both apps are bundled together with this script's settings (keep_names = false, console
-// lines dropped), so it compares code, not build settings.
+// lines dropped), so it compares code, not build settings. The tenant and its tokens are the
+// whole-request benchmark's (bench/src/tenant.ts).
 //
 // Options: --rounds N (15), --requests N per round (1000), --routes healthz,presign,presign-new.
 import { spawn, spawnSync } from "node:child_process";
@@ -32,21 +33,10 @@ const { values: options, positionals } = parseArgs({
 const base = positionals[0] ?? "HEAD";
 
 const WORKER = `
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { exportJWK, generateKeyPair } from "jose";
 import appNew from "../../src/index";
 import appOld from "./base/src/index";
-
-const TENANT = (jwk) => ({
-  id: "bench",
-  auth: { jwks: { keys: [jwk] }, algorithms: ["EdDSA"] },
-  prefix: "bench/",
-  subjectPrefix: "users/{sub}/",
-  buckets: { main: { endpoint: "https://s3.us-east-1.amazonaws.com", bucket: "bench-bucket",
-    region: "us-east-1", style: "virtual", credentials: "S3_BENCH" } },
-  defaultBucket: "main",
-  rateLimit: { tenant: { limit: 1e9, period: 60 }, subject: { limit: 1e9, period: 60 },
-    mode: "kv", failOpen: true },
-});
+import { mintToken, TENANT_ID, tenantRecord } from "../src/tenant";
 
 export default {
   async fetch(request, env, ctx) {
@@ -56,16 +46,14 @@ export default {
     const { privateKey, publicKey } = await generateKeyPair("EdDSA", { extractable: true });
     const jwk = { ...(await exportJWK(publicKey)), kid: "ab", alg: "EdDSA" };
     for (const app of [appNew, appOld]) {
-      const put = await app.fetch(new Request("https://ab/admin/tenants/bench", {
+      const put = await app.fetch(new Request("https://ab/admin/tenants/" + TENANT_ID, {
         method: "PUT",
         headers: { authorization: "Bearer " + env.ADMIN_TOKEN, "content-type": "application/json" },
-        body: JSON.stringify(TENANT(jwk)),
+        body: JSON.stringify(tenantRecord(jwk)),
       }), env, ctx);
       if (put.status !== 200) return new Response(await put.text(), { status: 500 });
     }
-    const now = Math.floor(Date.now() / 1000);
-    const mint = (jti) => new SignJWT({ sub: "alice", jti }).setProtectedHeader({ alg: "EdDSA", kid: "ab" })
-      .setIssuer("bench").setAudience("edgesign").setIssuedAt(now).setExpirationTime(now + 900).sign(privateKey);
+    const mint = (jti) => mintToken(privateKey, { kid: "ab", audience: env.AUDIENCE, jti });
     const token = await mint("repeated");
     const body = JSON.stringify({ method: "GET", key: "photos/a b.jpg" });
     const post = (t) => new Request("https://ab/v1/presign", { method: "POST", body,

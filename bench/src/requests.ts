@@ -8,7 +8,6 @@ import {
   exportJWK,
   generateKeyPair,
   jwtVerify,
-  SignJWT,
   type CryptoKey,
   type JWK,
 } from "jose";
@@ -21,6 +20,7 @@ import { countingEnv, countingKv, newCounters, resetCounters, type Counters } fr
 import { measure, type Measurement, type MeasureOptions } from "./harness";
 import { benchKeys } from "./keys";
 import { ladder, oneHandlerApp, type LadderStep } from "./ladder";
+import { mintToken, SUBJECT, TENANT_ID, tenantRecord } from "./tenant";
 
 export interface BenchBindings {
   KV: KVNamespace;
@@ -48,38 +48,8 @@ export interface RequestReport {
   results: RequestResult[];
 }
 
-const TENANT_ID = "bench";
-const SUBJECT = "alice";
 const BASE = "https://gateway.bench";
 const SECRET_NAMES = ["ADMIN_TOKEN", "S3_BENCH"] as const;
-
-/** A KV-mode rate limit far above what the bench sends, so the limiter runs but never refuses. */
-function tenantRecord(publicJwk: JWK): Record<string, unknown> {
-  return {
-    id: TENANT_ID,
-    auth: { jwks: { keys: [publicJwk] }, algorithms: ["EdDSA"] },
-    prefix: `${TENANT_ID}/`,
-    subjectPrefix: "users/{sub}/",
-    buckets: {
-      main: {
-        endpoint: "https://s3.us-east-1.amazonaws.com",
-        bucket: "bench-bucket",
-        region: "us-east-1",
-        style: "virtual",
-        credentials: "S3_BENCH",
-      },
-    },
-    defaultBucket: "main",
-    defaultExpiresIn: 900,
-    maxExpiresIn: 3600,
-    rateLimit: {
-      tenant: { limit: 1_000_000_000, period: 60 },
-      subject: { limit: 1_000_000_000, period: 60 },
-      mode: "kv",
-      failOpen: true,
-    },
-  };
-}
 
 /**
  * The app's console output, captured in the isolate and counted: under `wrangler dev` every
@@ -151,17 +121,12 @@ export async function runRequests(
   });
 
   let jti = 0;
-  const mint = (key: CryptoKey) => {
-    const now = Math.floor(Date.now() / 1000);
-    jti += 1;
-    return new SignJWT({ sub: SUBJECT, jti: `bench-${jti}` })
-      .setProtectedHeader({ alg: "EdDSA", kid: publicJwk.kid as string, typ: "JWT" })
-      .setIssuer(TENANT_ID)
-      .setAudience(bindings.AUDIENCE)
-      .setIssuedAt(now)
-      .setExpirationTime(now + 900)
-      .sign(key);
-  };
+  const mint = (key: CryptoKey) =>
+    mintToken(key, {
+      kid: publicJwk.kid as string,
+      audience: bindings.AUDIENCE,
+      jti: `bench-${++jti}`,
+    });
   const selected = (id: string) => only === undefined || only.has(id);
   const mintMany = async (id: string, count: number) => {
     const tokens: string[] = [];
