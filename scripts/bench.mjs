@@ -17,6 +17,7 @@ import autocannon from "autocannon";
 import { build } from "esbuild";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { freePort } from "./free-port.mjs";
+import { waitForAnswer } from "./wait-for-answer.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(ROOT, "node_modules", ".bin");
@@ -207,20 +208,14 @@ async function startWrangler(name, config, { envFile, inspector = true }, readyP
   child.stderr.on("data", (chunk) => output.length < 200 && output.push(chunk));
   const server = { name, child, url: `http://127.0.0.1:${port}`, inspectorPort };
   servers.add(server);
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    try {
-      const res = await fetch(`${server.url}${readyPath}`);
-      if (res.ok) return server;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  try {
+    await waitForAnswer(`${server.url}${readyPath}`, child, 90);
+    return server;
+  } catch (error) {
+    process.stderr.write(Buffer.concat(output));
+    stopServer(server);
+    throw new Error(`${name}: wrangler dev did not answer on ${server.url} (${error.message})`);
   }
-  process.stderr.write(Buffer.concat(output));
-  stopServer(server);
-  throw new Error(`${name}: wrangler dev did not answer on ${server.url}`);
 }
 
 async function postJson(url) {

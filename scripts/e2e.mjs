@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { AwsClient } from "aws4fetch";
 import { corsConfiguration, putBucketCors } from "../cli/cors.mjs";
 import { freePort } from "./free-port.mjs";
+import { waitForAnswer } from "./wait-for-answer.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const BROWSER_TEST = "test/e2e/browser.test.ts";
@@ -56,21 +57,6 @@ async function assumeRole(s3) {
     );
   }
   return credentials;
-}
-
-async function waitForHealth(url, child, seconds) {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}`);
-    try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`the gateway did not answer on ${url} within ${seconds} s`);
 }
 
 /** `export NAME=value` lines of `rgw.sh env` as an object. */
@@ -158,7 +144,7 @@ try {
   gateway.stdout.on("data", (chunk) => gatewayLog.push(chunk));
   gateway.stderr.on("data", (chunk) => gatewayLog.push(chunk));
   try {
-    await waitForHealth(url, gateway, 60);
+    await waitForAnswer(`${url}/healthz`, gateway, 60);
   } catch (error) {
     process.stderr.write(Buffer.concat(gatewayLog));
     throw error;
