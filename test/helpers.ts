@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
 import { GatewayError } from "../src/errors";
 import app from "../src/index";
-import { tenantKey } from "../src/tenants/store";
+import { readTenant, tenantKey, type Tenant } from "../src/tenants/store";
 import { recordResponse } from "./leak-scan";
 import { TEST_SECRETS } from "./secrets";
 
@@ -81,6 +81,13 @@ export async function putTenant(record: Record<string, unknown> & { id: string }
     body: record,
   });
   if (res.status !== 200) throw new Error(`putTenant ${res.status}: ${await res.text()}`);
+}
+
+/** The tenant as KV holds it now (with the gateway's generation and version); throws if none. */
+export async function storedTenant(id: string): Promise<Tenant> {
+  const tenant = await readTenant(env.KV, id);
+  if (tenant === null) throw new Error(`no tenant ${id} in KV`);
+  return tenant;
 }
 
 /** Writes raw bytes as a tenant record, bypassing validation (corruption tests). */

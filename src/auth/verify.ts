@@ -20,8 +20,7 @@ import { GatewayError, invalidToken } from "../errors";
 import { logError } from "../log";
 import { prefixProblem } from "../keys";
 import { ASYMMETRIC_ALGORITHMS, OPERATIONS, TenantId, type Operation } from "../tenants/schema";
-import type { TenantRecord } from "../tenants/schema";
-import { getTenant } from "../tenants/store";
+import { getTenant, type Tenant } from "../tenants/store";
 import { duplicateMember } from "./json-members";
 import { BoundedLru, tokenDigest } from "./token-cache";
 import { fromBase64Url } from "../bytes";
@@ -42,13 +41,13 @@ export const VERIFIED_TOKENS_MAX = 4096;
  * verified in full again (and refused if it must be):
  * - `now` is before the token's `exp` (and not before its `nbf` minus the clock tolerance);
  * - the gateway audience and, for HS256, the secret's value are those it was verified with;
- * - the tenant record is the very object it was verified against: every admin change replaces
- *   it and the tenant cache re-reads it from KV every TENANT_CACHE_TTL_MS, so a new key set,
- *   algorithm list, `revokedBefore` or `disabled` flag is seen as soon as uncached requests see
- *   it; `disabled` and `revokedBefore` are also checked again on every use.
+ * - the tenant record has the version it was verified against: every admin PUT gives it a new
+ *   one and the tenant cache re-reads it from KV every TENANT_CACHE_TTL_MS, so a new key set,
+ *   algorithm list or `disabled` flag is seen as soon as uncached requests see it; `disabled`
+ *   and the revocation floor (kept apart from the record) are also checked again on every use.
  */
 interface VerifiedToken {
-  tenant: TenantRecord;
+  tenant: Tenant;
   audience: string;
   hmacSecret: string | undefined;
   payload: JWTPayload;
@@ -60,13 +59,19 @@ export function clearVerifiedTokens(): void {
   verifiedTokens.clear();
 }
 
+/** Signature verifications this isolate has run (tests and the bench: what the cache saves). */
+let signatureChecks = 0;
+export function signatureCheckCount(): number {
+  return signatureChecks;
+}
+
 /** How many verified tokens are remembered (tests: the cache is bounded). */
 export function verifiedTokenCount(): number {
   return verifiedTokens.size;
 }
 
 export interface Principal {
-  tenant: TenantRecord;
+  tenant: Tenant;
   sub: string;
   /** tenant.operations narrowed by the token's `scope`. */
   operations: ReadonlySet<Operation>;
@@ -134,7 +139,7 @@ async function rememberedPrincipal(
     return undefined;
   }
   const tenant = await getTenant(env.KV, entry.tenant.id);
-  if (tenant !== entry.tenant || tenant.disabled) {
+  if (tenant === null || tenant.version !== entry.tenant.version || tenant.disabled) {
     verifiedTokens.delete(digest);
     return undefined;
   }
@@ -184,7 +189,7 @@ function decodeToken(token: string): { header: JsonObject; claims: JsonObject } 
 type JsonObject = Record<string, unknown>;
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
-async function tenantOf(env: Env, claims: JsonObject): Promise<TenantRecord> {
+async function tenantOf(env: Env, claims: JsonObject): Promise<Tenant> {
   const iss = claims.iss;
   if (typeof iss !== "string" || !TenantId.safeParse(iss).success) {
     throw invalidToken("the token's 'iss' does not name a tenant");
@@ -197,7 +202,7 @@ async function tenantOf(env: Env, claims: JsonObject): Promise<TenantRecord> {
 
 async function verifySignature(
   env: Env,
-  tenant: TenantRecord,
+  tenant: Tenant,
   token: string,
   alg: string,
   now: Date,
@@ -211,6 +216,7 @@ async function verifySignature(
     requiredClaims: ["iss", "sub", "aud", "exp", "iat"],
     currentDate: now,
   };
+  signatureChecks += 1;
   try {
     if (alg === "HS256") {
       return (await jwtVerify(token, await hmacKey(env, tenant), options)).payload;
@@ -225,13 +231,13 @@ async function verifySignature(
   }
 }
 
-function asymmetricAlgorithms(tenant: TenantRecord): string[] {
+function asymmetricAlgorithms(tenant: Tenant): string[] {
   return tenant.auth.algorithms.filter((alg) =>
     (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg),
   );
 }
 
-function hmacSecretValue(env: Env, tenant: TenantRecord): string {
+function hmacSecretValue(env: Env, tenant: Tenant): string {
   const name = tenant.auth.hmacSecret;
   const value = name === null ? undefined : readSecret(env, name);
   if (value === undefined) {
@@ -245,7 +251,7 @@ function hmacSecretValue(env: Env, tenant: TenantRecord): string {
 const hmacKeys = new Map<string, { secret: string; key: Promise<CryptoKey> }>();
 const HMAC_KEYS_MAX = 1000;
 
-function hmacKey(env: Env, tenant: TenantRecord): Promise<CryptoKey> {
+function hmacKey(env: Env, tenant: Tenant): Promise<CryptoKey> {
   const secret = hmacSecretValue(env, tenant);
   const cached = hmacKeys.get(tenant.id);
   if (cached !== undefined && cached.secret === secret) return cached.key;
@@ -263,22 +269,19 @@ function hmacKey(env: Env, tenant: TenantRecord): Promise<CryptoKey> {
 
 /**
  * Per-tenant key sets (jose caches each imported key inside its set), rebuilt only when the
- * tenant's JWKS or jwksUrl changes. The same record object as last time has the same keys, so
- * the comparison of the serialised JWKS only runs when the tenant record was re-read.
+ * tenant's JWKS or jwksUrl changes. A record of the same version has the same keys, so the
+ * comparison of the serialised JWKS only runs when the tenant record was replaced.
  */
-const keySets = new Map<
-  string,
-  { auth: TenantRecord["auth"]; source: string; getKey: JWTVerifyGetKey }
->();
+const keySets = new Map<string, { version: string; source: string; getKey: JWTVerifyGetKey }>();
 const KEY_SETS_MAX = 1000;
 
-function jwksFor(tenant: TenantRecord): JWTVerifyGetKey {
+function jwksFor(tenant: Tenant): JWTVerifyGetKey {
   const cached = keySets.get(tenant.id);
-  if (cached !== undefined && cached.auth === tenant.auth) return cached.getKey;
+  if (cached !== undefined && cached.version === tenant.version) return cached.getKey;
   const { jwks, jwksUrl } = tenant.auth;
   const source = jwksUrl ?? JSON.stringify(jwks);
   if (cached !== undefined && cached.source === source) {
-    cached.auth = tenant.auth;
+    cached.version = tenant.version;
     return cached.getKey;
   }
 
@@ -292,11 +295,11 @@ function jwksFor(tenant: TenantRecord): JWTVerifyGetKey {
     throw invalidToken("the tenant accepts no asymmetric tokens");
   }
   if (keySets.size >= KEY_SETS_MAX) keySets.clear();
-  keySets.set(tenant.id, { auth: tenant.auth, source, getKey });
+  keySets.set(tenant.id, { version: tenant.version, source, getKey });
   return getKey;
 }
 
-function principalFrom(tenant: TenantRecord, payload: JWTPayload, now: Date): Principal {
+function principalFrom(tenant: Tenant, payload: JWTPayload, now: Date): Principal {
   const { sub, iat, exp } = payload;
   if (typeof sub !== "string" || sub === "") throw invalidToken("'sub' must be a string");
   if (typeof iat !== "number" || typeof exp !== "number") {
@@ -321,10 +324,10 @@ function principalFrom(tenant: TenantRecord, payload: JWTPayload, now: Date): Pr
 }
 
 /** Each tenant record's operations as a set, built once per record object. */
-const tenantOperations = new WeakMap<TenantRecord, ReadonlySet<Operation>>();
+const tenantOperations = new WeakMap<Tenant, ReadonlySet<Operation>>();
 
 /** `scope` narrows the tenant's operations; it never adds one. */
-function narrowedOperations(tenant: TenantRecord, scope: unknown): ReadonlySet<Operation> {
+function narrowedOperations(tenant: Tenant, scope: unknown): ReadonlySet<Operation> {
   let granted = tenantOperations.get(tenant);
   if (granted === undefined) {
     granted = new Set<Operation>(tenant.operations);

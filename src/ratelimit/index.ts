@@ -8,7 +8,7 @@ import { withDeadline } from "../deadline";
 import type { Env } from "../env";
 import { GatewayError } from "../errors";
 import { logError } from "../log";
-import type { TenantRecord } from "../tenants/schema";
+import type { Tenant } from "../tenants/store";
 import { type ExactCheck } from "./exact";
 import { rateLimitHeaders, type PolicyOutcome } from "./headers";
 import { KvRateLimiter, type KvCheck } from "./kv-counter";
@@ -18,7 +18,7 @@ const kvLimiter = new KvRateLimiter();
 
 export interface ChargeInput {
   env: Env;
-  tenant: TenantRecord;
+  tenant: Tenant;
   sub: string | undefined;
   cost: number;
   nowMs: number;
@@ -75,7 +75,7 @@ export async function chargeRateLimit(input: ChargeInput): Promise<Record<string
 }
 
 async function checksFor(
-  tenant: TenantRecord,
+  tenant: Tenant,
   sub: string | undefined,
 ): Promise<(KvCheck & ExactCheck)[]> {
   const checks: (KvCheck & ExactCheck)[] = [];
@@ -102,7 +102,8 @@ async function subjectId(sub: string): Promise<string> {
 
 async function chargeExact(input: ChargeInput, checks: ExactCheck[]): Promise<PolicyOutcome[]> {
   const namespace = input.env.RATE_LIMITER;
-  const stub = namespace.get(namespace.idFromName(input.tenant.id));
+  // One object per tenant generation: a deleted and re-created tenant starts with fresh counters.
+  const stub = namespace.get(namespace.idFromName(`${input.tenant.id}:${input.tenant.generation}`));
   return stub.charge(checks, input.cost, input.nowMs);
 }
 

@@ -2,7 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { GatewayError } from "../errors";
 import { TenantId, TenantRecord } from "../tenants/schema";
-import { deleteTenant, getTenant, putTenant } from "../tenants/store";
+import { deleteTenant, putTenant, readTenant, recordOf, revokeTenant } from "../tenants/store";
 import { BEARER, jsonBodyOf, newRouter, problemResponses } from "./common";
 
 const params = z.object({ id: TenantId });
@@ -40,17 +40,13 @@ const revokeRoute = createRoute({
   method: "post",
   path: "/admin/tenants/{id}/revoke",
   summary: "Refuse every token issued up to now",
+  description:
+    "Raises the tenant's revocation floor (kept apart from the record, so no PUT can lower it) " +
+    "and answers the record as KV has it now, with the effective `auth.revokedBefore`.",
   security: BEARER,
   request: { params },
   responses: {
-    200: {
-      description: "The new revocation time",
-      content: {
-        "application/json": {
-          schema: z.object({ id: z.string(), revokedBefore: z.number().int() }),
-        },
-      },
-    },
+    200: { description: "The current record, with the new revocation time", content: tenantBody },
     ...ADMIN_ERRORS,
   },
 });
@@ -64,27 +60,24 @@ export const admin = newRouter()
         field: "id",
       });
     }
-    await putTenant(c.env.KV, record);
-    return c.json(record, 200);
+    return c.json(recordOf(await putTenant(c.env.KV, record)), 200);
   })
   .openapi(getRoute, async (c) => {
-    const record = await existingTenant(c.env.KV, c.req.valid("param").id);
-    return c.json(record, 200);
+    const { id } = c.req.valid("param");
+    return c.json(recordOf(found(id, await readTenant(c.env.KV, id))), 200);
   })
   .openapi(deleteRoute, async (c) => {
     await deleteTenant(c.env.KV, c.req.valid("param").id);
     return c.body(null, 204);
   })
   .openapi(revokeRoute, async (c) => {
-    const record = await existingTenant(c.env.KV, c.req.valid("param").id);
+    const { id } = c.req.valid("param");
     // `iat < revokedBefore` is refused; +1 s also catches tokens minted earlier in this second.
     const revokedBefore = Math.floor(Date.now() / 1000) + 1;
-    await putTenant(c.env.KV, { ...record, auth: { ...record.auth, revokedBefore } });
-    return c.json({ id: record.id, revokedBefore }, 200);
+    return c.json(recordOf(found(id, await revokeTenant(c.env.KV, id, revokedBefore))), 200);
   });
 
-async function existingTenant(kv: KVNamespace, id: string): Promise<TenantRecord> {
-  const record = await getTenant(kv, id);
-  if (record === null) throw new GatewayError("not_found", `no tenant '${id}'`);
-  return record;
+function found<T>(id: string, tenant: T | null): T {
+  if (tenant === null) throw new GatewayError("not_found", `no tenant '${id}'`);
+  return tenant;
 }

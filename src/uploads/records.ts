@@ -1,5 +1,5 @@
 /**
- * Upload records in KV (`upload:<tenantId>:<uploadId>`): which full key and bucket a multipart
+ * Upload records in KV (`upload:<tenantId>:<generation>:<uploadId>`): which full key and bucket a multipart
  * upload was created for, so a later call naming that upload id with another key is refused
  * before any URL is signed.
  *
@@ -26,19 +26,28 @@ export const UploadRecord = z.strictObject({
 });
 export type UploadRecord = z.infer<typeof UploadRecord>;
 
-/** The tenant id is `[a-z0-9_-]`, so the first `:` after it ends it whatever the upload id holds. */
-export function uploadRecordKey(tenantId: string, uploadId: string): string {
-  return `upload:${tenantId}:${uploadId}`;
+/** Whose upload: a record made under one generation of a tenant is not seen by the next. */
+export interface UploadOwner {
+  id: string;
+  generation: string;
+}
+
+/**
+ * The tenant id is `[a-z0-9_-]` and the generation hex, so the first two `:` end them whatever
+ * the upload id holds.
+ */
+export function uploadRecordKey(owner: UploadOwner, uploadId: string): string {
+  return `upload:${owner.id}:${owner.generation}:${uploadId}`;
 }
 
 /** Stores the record; a failed write is a 503 (the caller then aborts the S3 upload). */
 export async function putUploadRecord(
   kv: KVNamespace,
-  tenantId: string,
+  owner: UploadOwner,
   uploadId: string,
   record: UploadRecord,
 ): Promise<void> {
-  const key = uploadRecordKey(tenantId, uploadId);
+  const key = uploadRecordKey(owner, uploadId);
   try {
     await kv.put(key, JSON.stringify(record), { expirationTtl: UPLOAD_RECORD_TTL_S });
   } catch (cause) {
@@ -55,10 +64,10 @@ export async function putUploadRecord(
  */
 export async function getUploadRecord(
   kv: KVNamespace,
-  tenantId: string,
+  owner: UploadOwner,
   uploadId: string,
 ): Promise<UploadRecord | null> {
-  const key = uploadRecordKey(tenantId, uploadId);
+  const key = uploadRecordKey(owner, uploadId);
   try {
     const raw = await kv.get(key);
     if (raw === null) return null;
@@ -74,10 +83,10 @@ export async function getUploadRecord(
 /** Best effort: a record left behind expires on its own and names an upload that is gone. */
 export async function deleteUploadRecord(
   kv: KVNamespace,
-  tenantId: string,
+  owner: UploadOwner,
   uploadId: string,
 ): Promise<void> {
-  const key = uploadRecordKey(tenantId, uploadId);
+  const key = uploadRecordKey(owner, uploadId);
   try {
     await kv.delete(key);
   } catch (cause) {

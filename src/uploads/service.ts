@@ -124,7 +124,7 @@ export async function createMultipartForCaller(call: CallContext, body: Multipar
 
   const uploadId = await createMultipartUpload(upload.target, contentType);
   try {
-    await putUploadRecord(call.env.KV, tenant.id, uploadId, {
+    await putUploadRecord(call.env.KV, tenant, uploadId, {
       fullKey: upload.key,
       sub: call.principal.sub,
       bucket: upload.alias,
@@ -191,7 +191,7 @@ export async function completeForCaller(call: CallContext, body: CompleteRequest
   const { maxBytes } = tenant.upload;
   if (maxBytes !== undefined && size > maxBytes) {
     await abortQuietly(upload.target, body.uploadId);
-    await deleteUploadRecord(call.env.KV, tenant.id, body.uploadId);
+    await deleteUploadRecord(call.env.KV, tenant, body.uploadId);
     logUpload(call, "upload_refused", upload, body.uploadId, { size, maxBytes });
     throw new GatewayError(
       "payload_too_large",
@@ -205,7 +205,7 @@ export async function completeForCaller(call: CallContext, body: CompleteRequest
   // concern.
   const ascending = [...body.parts].sort((a, b) => a.partNumber - b.partNumber);
   const etag = await completeMultipartUpload(upload.target, body.uploadId, ascending);
-  await deleteUploadRecord(call.env.KV, tenant.id, body.uploadId);
+  await deleteUploadRecord(call.env.KV, tenant, body.uploadId);
   logUpload(call, "upload_completed", upload, body.uploadId, { size });
   return { key: upload.key, bucket: upload.alias, etag, size };
 }
@@ -215,7 +215,7 @@ export async function abortForCaller(call: CallContext, body: AbortRequest): Pro
   const upload = uploadOf(call, body.key, body.bucket);
   await assertUploadOfCaller(call, upload, body.uploadId, { proveWithS3: false });
   await abortMultipartUpload(upload.target, body.uploadId);
-  await deleteUploadRecord(call.env.KV, call.principal.tenant.id, body.uploadId);
+  await deleteUploadRecord(call.env.KV, call.principal.tenant, body.uploadId);
   logUpload(call, "upload_aborted", upload, body.uploadId, {});
 }
 
@@ -273,7 +273,7 @@ async function assertUploadOfCaller(
   uploadId: string,
   options: { proveWithS3: boolean },
 ): Promise<void> {
-  const record = await getUploadRecord(call.env.KV, call.principal.tenant.id, uploadId);
+  const record = await getUploadRecord(call.env.KV, call.principal.tenant, uploadId);
   if (record !== null) {
     if (record.fullKey !== upload.key || record.bucket !== upload.alias) {
       throw new GatewayError("not_found", "no such upload for this key (NoSuchUpload)");

@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { RateLimitCounter } from "../../src/ratelimit/exact";
-import { call, mintToken, seedTenant } from "../helpers";
+import { call, mintToken, seedTenant, storedTenant } from "../helpers";
 
 describe("exact mode (Durable Object per tenant)", () => {
   it("admits exactly `limit` of 500 concurrent requests: zero over-admission", async () => {
@@ -25,7 +25,8 @@ describe("exact mode (Durable Object per tenant)", () => {
     expect(statuses.filter((s) => s === 429)).toHaveLength(400);
     // The count lives in the tenant's Durable Object, not in KV.
     expect((await env.KV.list({ prefix: `rl:t:${id}` })).keys).toHaveLength(0);
-    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(id));
+    const { generation } = await storedTenant(id);
+    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`${id}:${generation}`));
     const stored = await runInDurableObject(stub, (_: RateLimitCounter, state) =>
       state.storage.kv.get<{ current: number }>(`t:${id}:3600`),
     );

@@ -87,8 +87,12 @@ describe("tenant round trip", () => {
     const old = await mintToken(key, { iss: id });
     const res = await call(`/admin/tenants/${id}/revoke`, { method: "POST", admin: true });
     expect(res.status).toBe(200);
-    const { revokedBefore } = (await res.json()) as { revokedBefore: number };
+    const current = (await res.json()) as { id: string; auth: { revokedBefore: number } };
+    const { revokedBefore } = current.auth;
     expect(revokedBefore).toBeGreaterThan(nowSeconds() - 1);
+    // The answer is the record as stored, with the new floor.
+    const stored = await call(`/admin/tenants/${id}`, { admin: true });
+    expect(await stored.json()).toEqual(current);
     const refused = await call("/v1/presign", { token: old, body: { method: "GET", key: "a" } });
     await expectProblem(refused, 401, "invalid_token");
     const fresh = await mintToken(key, { iss: id, iat: revokedBefore });

@@ -11,6 +11,7 @@ import {
   putTenant,
   seedTenant,
   tenantRecord,
+  storedTenant,
 } from "../helpers";
 import { TEST_SECRETS } from "../secrets";
 import { postPolicySignature, verifyPresignedUrl } from "../sigv4-verifier";
@@ -220,7 +221,9 @@ describe("multipart uploads", () => {
       key: `${id}/users/alice/big.bin`,
       contentType: "video/mp4",
     });
-    const record = JSON.parse((await env.KV.get(uploadRecordKey(id, uploadId))) ?? "null");
+    const record = JSON.parse(
+      (await env.KV.get(uploadRecordKey(await storedTenant(id), uploadId))) ?? "null",
+    );
     expect(record).toMatchObject({
       fullKey: `${id}/users/alice/big.bin`,
       sub: "alice",
@@ -297,7 +300,7 @@ describe("multipart uploads", () => {
 
   it("without a KV record, proves the upload with ListParts before signing", async () => {
     const { s3, id, token, uploadId } = await start();
-    await env.KV.delete(uploadRecordKey(id, uploadId));
+    await env.KV.delete(uploadRecordKey(await storedTenant(id), uploadId));
     const ok = await post("/v1/uploads/multipart/sign-parts", token, {
       key: "big.bin",
       uploadId,
@@ -381,7 +384,7 @@ describe("multipart uploads", () => {
       "2",
       "3",
     ]);
-    expect(await env.KV.get(uploadRecordKey(id, uploadId))).toBeNull();
+    expect(await env.KV.get(uploadRecordKey(await storedTenant(id), uploadId))).toBeNull();
   });
 
   it("aborts and answers 413 when the parts add up to more than the tenant's maxBytes", async () => {
@@ -396,7 +399,7 @@ describe("multipart uploads", () => {
     expect(s3.callsOf("AbortMultipartUpload")).toHaveLength(1);
     expect(s3.callsOf("CompleteMultipartUpload")).toHaveLength(0);
     expect(s3.uploads.has(uploadId)).toBe(false);
-    expect(await env.KV.get(uploadRecordKey(id, uploadId))).toBeNull();
+    expect(await env.KV.get(uploadRecordKey(await storedTenant(id), uploadId))).toBeNull();
   });
 
   it("refuses to complete with a part S3 does not hold under that ETag, naming the part", async () => {
@@ -460,7 +463,7 @@ describe("multipart uploads", () => {
     });
     expect(res.status).toBe(204);
     expect(s3.uploads.has(uploadId)).toBe(false);
-    expect(await env.KV.get(uploadRecordKey(id, uploadId))).toBeNull();
+    expect(await env.KV.get(uploadRecordKey(await storedTenant(id), uploadId))).toBeNull();
     const list = await call(
       "/v1/uploads/multipart/parts?" + new URLSearchParams({ key: "big.bin", uploadId }),
       { token },

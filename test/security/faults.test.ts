@@ -23,7 +23,10 @@ const GET = { method: "GET", key: "a" };
 
 function kvWith(
   overrides: Partial<
-    Record<"get" | "put" | "list" | "delete", (...args: unknown[]) => Promise<unknown>>
+    Record<
+      "get" | "getWithMetadata" | "put" | "list" | "delete",
+      (...args: unknown[]) => Promise<unknown>
+    >
   >,
 ) {
   const kv = env.KV;
@@ -54,7 +57,8 @@ describe("KV faults", () => {
   it("KV that throws on the tenant read → 503 and an ERROR line", async () => {
     const { id, key } = await seedTenant();
     const token = await mintToken(key, { iss: id });
-    const broken = kvWith({ get: async () => Promise.reject(new Error("KV 500 (injected)")) });
+    const failing = async () => Promise.reject(new Error("KV 500 (injected)"));
+    const broken = kvWith({ get: failing, getWithMetadata: failing });
     clearTenantCache(); // the admin PUT above warmed it
     const { result, lines } = await errorLines(() =>
       call("/v1/presign", { token, body: GET }, broken),
@@ -68,7 +72,8 @@ describe("KV faults", () => {
   it(`KV that hangs → 503 after ${STORE_TIMEOUT_MS} ms, not a hung request`, async () => {
     const { id, key } = await seedTenant();
     const token = await mintToken(key, { iss: id });
-    const hanging = kvWith({ get: () => new Promise(() => undefined) });
+    const hang = () => new Promise(() => undefined);
+    const hanging = kvWith({ get: hang, getWithMetadata: hang });
     clearTenantCache();
     const started = Date.now();
     const { result } = await errorLines(() => call("/v1/presign", { token, body: GET }, hanging));
