@@ -120,18 +120,13 @@ export class RateLimitCounter extends DurableObject {
     const now = Date.now();
     const storage = this.ctx.storage.kv;
     let next = Number.POSITIVE_INFINITY;
-    let kept = 0;
     for (const [key, value] of [...storage.list()]) {
       const end = forgetAt(key, value);
-      if (end <= now) {
-        storage.delete(key);
-      } else {
-        next = Math.min(next, end);
-        kept += 1;
-      }
+      if (end <= now) storage.delete(key);
+      else next = Math.min(next, end);
     }
     // An object with nothing left is removed entirely (deleteAll also clears the alarm).
-    if (kept === 0) await this.ctx.storage.deleteAll();
+    if (next === Number.POSITIVE_INFINITY) await this.ctx.storage.deleteAll();
     else await this.ctx.storage.setAlarm(Math.max(next, now + SWEEP_INTERVAL_MS));
   }
 

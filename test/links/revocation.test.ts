@@ -174,7 +174,14 @@ describe("link records are write-once", () => {
     const { token } = await owner();
     const code = await createLink(token, { maxUses: 3 });
     const created = await stored(`link:${code}`);
-    expect((await resolve(code)).status).toBe(302);
+    const counted = controlledKv();
+    expect((await resolve(code, counted.bindings)).status).toBe(302);
+    // A counted visit: record and tombstone in one bulk read, then the counter read and written.
+    expect(counted.ops.filter((o) => o.keys.some((k) => k.startsWith("link")))).toEqual([
+      { op: "get", keys: [`link:${code}`, `linkdel:${code}`] },
+      { op: "get", keys: [`linkuses:${code}`] },
+      { op: "put", keys: [`linkuses:${code}`] },
+    ]);
     expect((await resolve(code)).status).toBe(302);
     expect(await stored(`link:${code}`)).toBe(created);
     expect(await stored(`linkuses:${code}`)).toBe("2");
