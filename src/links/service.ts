@@ -205,7 +205,7 @@ export async function deleteLink(call: CallContext, code: string): Promise<void>
   logInfo("link_deleted", { requestId: call.requestId, tenant: call.principal.tenant.id });
 }
 
-/** The link if the caller's tenant owns it and it has neither expired nor been deleted; else 404. */
+/** The link if the caller's tenant owns it and it is neither expired nor deleted; else 404. */
 async function ownedLink(call: CallContext, code: string): Promise<LinkRecord> {
   requireOperation(call.principal, "link");
   const record = await readLink(call.env.KV, code);
