@@ -38,7 +38,10 @@ export const CreateLinkRequest = z
   });
 export type CreateLinkRequest = z.infer<typeof CreateLinkRequest>;
 
-/** What KV holds at `link:<code>` (never a signature, never a credential). */
+/**
+ * What KV holds at `link:<code>` (never a signature, never a credential). Written once, by
+ * create: what changes later (uses, deletion) lives under keys of its own (src/links/store.ts).
+ */
 export const LinkRecord = z.object({
   tenant: z.string(),
   sub: z.string(),
@@ -51,8 +54,6 @@ export const LinkRecord = z.object({
   /** Unix seconds. */
   createdAt: z.number().int(),
   expiresAt: z.number().int(),
-  /** Uses counted in KV (approximate); exact links count in their Durable Object. */
-  uses: z.number().int(),
 });
 export type LinkRecord = z.infer<typeof LinkRecord>;
 

@@ -17,7 +17,7 @@ import {
   type LinkInfo,
   type LinkRecord,
 } from "./schema";
-import { readLink, removeLink, writeLink } from "./store";
+import { readLink, readUses, revokeLink, writeLink, writeUses } from "./store";
 
 /** 16 random bytes (128 bits) from the CSPRNG, base64url without padding: 22 characters. */
 export function newLinkCode(): string {
@@ -60,7 +60,6 @@ export async function createLink(
     filename: body.filename ?? null,
     createdAt: nowS,
     expiresAt: nowS + body.ttl,
-    uses: 0,
   };
   const code = newLinkCode();
   await writeLink(call.env.KV, code, record, nowS);
@@ -150,8 +149,9 @@ export async function resolveLink(
 }
 
 /**
- * Counts one use. KV (default): read-modify-write of the record — approximate, see README.
- * `exactUses`: the link's own Durable Object, atomic.
+ * Counts one use. KV (default): read-modify-write of the link's own counter, never of the record
+ * (a rewritten record could undo a delete) — approximate, see README. `exactUses`: the link's own
+ * Durable Object, atomic.
  */
 async function takeUse(input: ResolveInput, record: LinkRecord): Promise<void> {
   const maxUses = record.maxUses ?? Number.POSITIVE_INFINITY;
@@ -163,10 +163,11 @@ async function takeUse(input: ResolveInput, record: LinkRecord): Promise<void> {
     if (!granted) throw linkNotFound();
     return;
   }
-  if (record.uses >= maxUses) throw linkNotFound();
+  const uses = await readUses(input.env.KV, input.code);
+  if (uses >= maxUses) throw linkNotFound();
   const nowS = Math.floor(input.now.getTime() / 1000);
   try {
-    await writeLink(input.env.KV, input.code, { ...record, uses: record.uses + 1 }, nowS);
+    await writeUses(input.env.KV, input.code, uses + 1, record, nowS);
   } catch (error) {
     // KV takes about one write per second per key: a hot link can lose counts, not visits.
     logError("link_use_not_counted", { requestId: input.requestId, tenant: record.tenant });
@@ -176,10 +177,12 @@ async function takeUse(input: ResolveInput, record: LinkRecord): Promise<void> {
 
 export async function linkInfo(call: CallContext, code: string): Promise<LinkInfo> {
   const record = await ownedLink(call, code);
-  let uses = record.uses;
+  let uses = 0; // only links with maxUses count their uses
   if (record.exactUses) {
     const stub = call.env.RATE_LIMITER.get(call.env.RATE_LIMITER.idFromName(`link:${code}`));
     uses = await stub.usesOf("uses");
+  } else if (record.maxUses !== null) {
+    uses = await readUses(call.env.KV, code);
   }
   return {
     code,
@@ -197,12 +200,12 @@ export async function linkInfo(call: CallContext, code: string): Promise<LinkInf
 }
 
 export async function deleteLink(call: CallContext, code: string): Promise<void> {
-  await ownedLink(call, code);
-  await removeLink(call.env.KV, code);
+  const record = await ownedLink(call, code);
+  await revokeLink(call.env.KV, code, record, Math.floor(call.now.getTime() / 1000));
   logInfo("link_deleted", { requestId: call.requestId, tenant: call.principal.tenant.id });
 }
 
-/** The link if the caller's tenant owns it (and it has not expired); 404 otherwise. */
+/** The link if the caller's tenant owns it and it is neither expired nor deleted; else 404. */
 async function ownedLink(call: CallContext, code: string): Promise<LinkRecord> {
   requireOperation(call.principal, "link");
   const record = await readLink(call.env.KV, code);

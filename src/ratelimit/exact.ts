@@ -5,6 +5,10 @@
  * the object per request and a ceiling of roughly a thousand requests per second per tenant.
  *
  * The same class counts the uses of short links that ask for `exactUses` (one object per link).
+ *
+ * Nothing stays forever: an alarm deletes each entry once it can no longer matter (a window once
+ * it is past being the "previous" one, a link's uses once the link has expired), so the storage
+ * of a tenant whose subjects come and go, or of a deleted tenant, does not grow without end.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { PolicyOutcome } from "./headers";
@@ -22,9 +26,36 @@ interface Counter {
   previous: number;
 }
 
+/** A link's uses; `until` (ms) is the link's expiry, after which the count is forgotten. */
+interface Uses {
+  used: number;
+  until: number;
+}
+
+/**
+ * Alarms run at most this often: a tenant with one-second periods and many subjects costs one
+ * sweep a minute, not one every other second. Entries merely live up to this much longer.
+ */
+export const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * When (ms) a stored entry stops mattering. A counter of fixed window `w` (key
+ * `<scope>:<period>`) is read as `previous` during window `w + 1`, so it ends with it.
+ * Anything unrecognised ends at once.
+ */
+export function forgetAt(key: string, value: unknown): number {
+  if (typeof value !== "object" || value === null) return 0;
+  if ("window" in value && typeof value.window === "number") {
+    const period = Number(key.slice(key.lastIndexOf(":") + 1));
+    return Number.isFinite(period) ? (value.window + 2) * period * 1000 : 0;
+  }
+  if ("until" in value && typeof value.until === "number") return value.until;
+  return 0;
+}
+
 export class RateLimitCounter extends DurableObject {
   /** Decides `cost` against every check (admitted only if all allow) and counts it. */
-  charge(checks: ExactCheck[], cost: number, nowMs: number): PolicyOutcome[] {
+  async charge(checks: ExactCheck[], cost: number, nowMs: number): Promise<PolicyOutcome[]> {
     const storage = this.ctx.storage.kv;
     const counters = checks.map((check) => {
       const window = windowIndex(nowMs, check.window.period);
@@ -51,10 +82,13 @@ export class RateLimitCounter extends DurableObject {
       }),
       cost,
     );
-    if (outcomes.every((o) => o.decision.allowed)) {
+    if (counters.length > 0 && outcomes.every((o) => o.decision.allowed)) {
       for (const { key, counter } of counters) {
         storage.put(key, { ...counter, current: counter.current + cost });
       }
+      // Counting happened above, synchronously: the await below cannot interleave two charges.
+      const ends = counters.map(({ key, counter }) => forgetAt(key, counter));
+      await this.#sweepBy(Math.max(Math.min(...ends), nowMs + SWEEP_INTERVAL_MS));
     }
     return outcomes;
   }
@@ -69,20 +103,36 @@ export class RateLimitCounter extends DurableObject {
     expiresAtMs: number,
   ): Promise<{ granted: boolean; used: number }> {
     const storage = this.ctx.storage.kv;
-    const used = storage.get<number>(key) ?? 0;
+    const used = this.usesOf(key);
     if (used >= max) return { granted: false, used };
-    storage.put(key, used + 1);
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(expiresAtMs);
+    storage.put(key, { used: used + 1, until: expiresAtMs } satisfies Uses);
+    await this.#sweepBy(expiresAtMs);
     return { granted: true, used: used + 1 };
   }
 
   /** Uses taken so far under `key`. */
   usesOf(key: string): number {
-    return this.ctx.storage.kv.get<number>(key) ?? 0;
+    return this.ctx.storage.kv.get<Uses>(key)?.used ?? 0;
   }
 
-  /** Link expiry: drop everything this object stored. */
+  /** Deletes every entry that has stopped mattering, then waits for the next one to. */
   override async alarm(): Promise<void> {
-    await this.ctx.storage.deleteAll();
+    const now = Date.now();
+    const storage = this.ctx.storage.kv;
+    let next = Number.POSITIVE_INFINITY;
+    for (const [key, value] of [...storage.list()]) {
+      const end = forgetAt(key, value);
+      if (end <= now) storage.delete(key);
+      else next = Math.min(next, end);
+    }
+    // An object with nothing left is removed entirely (deleteAll also clears the alarm).
+    if (next === Number.POSITIVE_INFINITY) await this.ctx.storage.deleteAll();
+    else await this.ctx.storage.setAlarm(Math.max(next, now + SWEEP_INTERVAL_MS));
+  }
+
+  /** Makes sure an alarm will run by `atMs` (an earlier pending one will reschedule itself). */
+  async #sweepBy(atMs: number): Promise<void> {
+    const pending = await this.ctx.storage.getAlarm();
+    if (pending === null || pending > atMs) await this.ctx.storage.setAlarm(atMs);
   }
 }

@@ -12,7 +12,14 @@ import {
   waitUntilOf,
 } from "./common";
 
-const params = z.object({ code: z.string().max(64) });
+/** The code's shape is checked first: a malformed code is an unknown link, with no KV read. */
+const params = z.object({ code: LinkCode });
+
+/** Replaces the router's 400 for a bad `code`: the same 404 as any unknown code. */
+function malformedIsUnknown(result: { success: boolean }): undefined {
+  if (!result.success) throw linkNotFound();
+  return undefined;
+}
 
 const createRouteDef = createRoute({
   method: "post",
@@ -68,30 +75,34 @@ export const links = newRouter()
     const link = await createLink(callOf(c), body, new URL(c.req.url).origin);
     return c.json(link, 201);
   })
-  .openapi(infoRoute, async (c) => {
-    return c.json(await linkInfo(callOf(c), validCode(c.req.valid("param").code)), 200);
-  })
-  .openapi(deleteRouteDef, async (c) => {
-    await deleteLink(callOf(c), validCode(c.req.valid("param").code));
-    return c.body(null, 204);
-  })
-  .openapi(resolveRoute, async (c) => {
-    const { url, headers } = await resolveLink({
-      env: c.env,
-      code: validCode(c.req.valid("param").code),
-      method: c.req.method === "HEAD" ? "HEAD" : "GET",
-      now: new Date(),
-      requestId: c.get("requestId"),
-      waitUntil: waitUntilOf(c),
-    });
-    for (const [name, value] of Object.entries(headers)) c.header(name, value);
-    c.header("Cache-Control", "no-store");
-    c.header("Referrer-Policy", "no-referrer");
-    return c.redirect(url, 302);
-  });
-
-/** A malformed code is just another unknown link (no KV read). */
-function validCode(code: string): string {
-  if (!LinkCode.safeParse(code).success) throw linkNotFound();
-  return code;
-}
+  .openapi(
+    infoRoute,
+    async (c) => c.json(await linkInfo(callOf(c), c.req.valid("param").code), 200),
+    malformedIsUnknown,
+  )
+  .openapi(
+    deleteRouteDef,
+    async (c) => {
+      await deleteLink(callOf(c), c.req.valid("param").code);
+      return c.body(null, 204);
+    },
+    malformedIsUnknown,
+  )
+  .openapi(
+    resolveRoute,
+    async (c) => {
+      const { url, headers } = await resolveLink({
+        env: c.env,
+        code: c.req.valid("param").code,
+        method: c.req.method === "HEAD" ? "HEAD" : "GET",
+        now: new Date(),
+        requestId: c.get("requestId"),
+        waitUntil: waitUntilOf(c),
+      });
+      for (const [name, value] of Object.entries(headers)) c.header(name, value);
+      c.header("Cache-Control", "no-store");
+      c.header("Referrer-Policy", "no-referrer");
+      return c.redirect(url, 302);
+    },
+    malformedIsUnknown,
+  );
