@@ -44,6 +44,12 @@ export type CreateLinkRequest = z.infer<typeof CreateLinkRequest>;
  */
 export const LinkRecord = z.object({
   tenant: z.string(),
+  /**
+   * The tenant's generation when the link was made: a tenant deleted and re-created under the
+   * same id does not inherit its predecessor's links. "0" is the generation of tenants stored
+   * before generations existed (src/tenants/store.ts).
+   */
+  generation: z.string().default("0"),
   sub: z.string(),
   key: z.string(),
   bucket: z.string(),

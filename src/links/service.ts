@@ -51,6 +51,7 @@ export async function createLink(
   const nowS = Math.floor(now.getTime() / 1000);
   const record: LinkRecord = {
     tenant: tenant.id,
+    generation: tenant.generation,
     sub: principal.sub,
     key,
     bucket: alias,
@@ -102,8 +103,14 @@ export async function resolveLink(
   if (record === null || record.expiresAt <= nowS) throw linkNotFound();
 
   const tenant = await getTenant(env.KV, record.tenant);
-  // Tenant revocation stops links too: a disabled tenant, or a link made before revokedBefore.
-  if (tenant === null || tenant.disabled || record.createdAt < tenant.auth.revokedBefore) {
+  // Tenant revocation stops links too: a disabled tenant, a link made before revokedBefore, or
+  // one made by an earlier tenant under the same id.
+  if (
+    tenant === null ||
+    tenant.disabled ||
+    tenant.generation !== record.generation ||
+    record.createdAt < tenant.auth.revokedBefore
+  ) {
     throw linkNotFound();
   }
   if (!record.key.startsWith(tenant.prefix) || !Object.hasOwn(tenant.buckets, record.bucket)) {
@@ -210,7 +217,13 @@ async function ownedLink(call: CallContext, code: string): Promise<LinkRecord> {
   requireOperation(call.principal, "link");
   const record = await readLink(call.env.KV, code);
   const nowS = Math.floor(call.now.getTime() / 1000);
-  if (record === null || record.tenant !== call.principal.tenant.id || record.expiresAt <= nowS) {
+  const { tenant } = call.principal;
+  if (
+    record === null ||
+    record.tenant !== tenant.id ||
+    record.generation !== tenant.generation ||
+    record.expiresAt <= nowS
+  ) {
     throw linkNotFound();
   }
   return record;

@@ -139,6 +139,24 @@ describe("a deleted tenant leaves nothing to its successor under the same id", (
     await recreate(id, tenantRecord(id, [key.publicJwk]));
   });
 
+  it("its links answer 404, to visitors and to the new tenant's callers", async () => {
+    const id = newTenantId();
+    const key = await keyPair("EdDSA");
+    const record = tenantRecord(id, [key.publicJwk]);
+    await putTenant(record);
+    const created = await call("/v1/links", {
+      token: await mintToken(key, { iss: id }),
+      body: { key: "report.pdf", ttl: 3600 },
+    });
+    const { code } = (await created.json()) as { code: string };
+    expect((await call(`/l/${code}`)).status).toBe(302);
+
+    await recreate(id, record);
+    await expectProblem(await call(`/l/${code}`), 404, "not_found");
+    const info = await call(`/v1/links/${code}`, { token: await mintToken(key, { iss: id }) });
+    await expectProblem(info, 404, "not_found");
+  });
+
   it("exact-mode counters start afresh", async () => {
     const id = newTenantId();
     const key = await keyPair("EdDSA");
