@@ -61,6 +61,31 @@ function prefixSchema(options: { allowEmpty: boolean; allowSub: boolean }) {
   });
 }
 
+function isOrigin(url: string): boolean {
+  const parsed = new URL(url);
+  return (
+    parsed.pathname === "/" &&
+    !url.includes("?") &&
+    !url.includes("#") &&
+    parsed.username === "" &&
+    parsed.password === ""
+  );
+}
+
+/**
+ * Where a bucket endpoint may be plain http: a loopback host (RFC 6761 §6.3 for `localhost`), so
+ * that a local S3 server works in development; anywhere else the signed requests and the objects
+ * would cross the network in clear. `hostname` comes from the WHATWG URL parser, which lowercases
+ * it and writes IPv4 (`0x7f.1`, `2130706433`) and IPv6 (`[0:0::1]`) in canonical form, so
+ * `127.0.0.1.evil.com` and `localhost.evil.com` stay what they are: names under `evil.com`. The
+ * IPv4-mapped `[::ffff:127.0.0.1]` is not accepted: its meaning depends on the host's IPv6 stack.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  if (hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname)) return true;
+  const labels = hostname.split(".");
+  return labels.at(-1) === "localhost" && !labels.includes("");
+}
+
 /** Content-type patterns such as `image/png`, `image/*` or `*\/*`. */
 const ContentTypePattern = z
   .string()
@@ -70,7 +95,11 @@ export const BucketConfig = z
   .strictObject({
     endpoint: z
       .url({ protocol: /^https?$/ })
-      .refine((url) => new URL(url).pathname === "/" && !url.includes("?"), "an origin, no path")
+      .refine((url) => isOrigin(url), "an origin: no path, query, fragment or user info")
+      .refine(
+        (url) => new URL(url).protocol === "https:" || isLoopbackHost(new URL(url).hostname),
+        "https, or http only for a loopback host (127.0.0.0/8, [::1], localhost, *.localhost)",
+      )
       .openapi({ example: "https://s3.us-east-1.amazonaws.com" }),
     bucket: z
       .string()
