@@ -17,8 +17,36 @@ export function audience(env: Env): string {
   return env.AUDIENCE || "edgesign";
 }
 
-/** A secret binding's string value by name, or `undefined` when it is not bound. */
+/**
+ * Every name of the Worker's own configuration: its vars, its bindings and the admin token.
+ * A tenant record may not name one of them as a secret: vars are strings like secrets are, so
+ * `hmacSecret: "AUDIENCE"` would make the public string `edgesign` an HS256 key, and naming
+ * `ADMIN_TOKEN` would turn the admin token into a tenant key. The type below fails to compile
+ * when `wrangler types` adds a name to `Env` that is missing here, and a test checks the list
+ * against the test Worker's env (built from wrangler.toml).
+ */
+export const RESERVED_NAMES = [
+  "ADMIN_TOKEN",
+  "AUDIENCE",
+  "CORS_ORIGINS",
+  "LOG_LEVEL",
+  "DEMO",
+  "KV",
+  "RATE_LIMITER",
+  "ASSETS",
+] as const satisfies readonly (keyof Env)[];
+const reservedNames: ReadonlySet<string> = new Set<EveryNameListed>(RESERVED_NAMES);
+/** `never` when every name of `Env` is listed; otherwise the `new Set<…>` above fails to compile. */
+type EveryNameListed = [Exclude<keyof Env, (typeof RESERVED_NAMES)[number]>] extends [never]
+  ? string
+  : never;
+
+/**
+ * The value of the secret a tenant record names, or `undefined` when it is not bound or the name
+ * is reserved: the cached fast paths (signer, verified tokens) read it without `checkSecret`.
+ */
 export function readSecret(env: Env, name: string): string | undefined {
+  if (reservedNames.has(name)) return undefined;
   const value: unknown = (env as unknown as Record<string, unknown>)[name];
   return typeof value === "string" && value !== "" ? value : undefined;
 }
@@ -31,21 +59,86 @@ export const S3Credentials = z.strictObject({
 export type S3Credentials = z.infer<typeof S3Credentials>;
 
 /**
- * The S3 credentials held by the secret `name`, with the raw JSON (the cache key of the
- * signer). A missing or malformed secret is the operator's fault → 503, logged by name only.
+ * RFC 7518 §3.2: an HS256 key must be at least as long as the SHA-256 output, 32 bytes. The
+ * secret is used as the UTF-8 bytes of its string value, so that is what is counted.
  */
-export function readCredentials(env: Env, name: string): { raw: string; creds: S3Credentials } {
+export const HMAC_SECRET_MIN_BYTES = 32;
+
+/** What a tenant names a secret for: a bucket's `credentials` or `auth.hmacSecret`. */
+export type SecretPurpose = "credentials" | "hmac";
+interface SecretValue {
+  credentials: { raw: string; creds: S3Credentials };
+  hmac: string;
+}
+export type SecretCheck<P extends SecretPurpose> =
+  { ok: true; value: SecretValue[P] } | { ok: false; problem: string };
+
+/**
+ * The one rule for a secret a tenant record names: it is not a name of the Worker's own
+ * configuration, it is set, and it has the shape of its purpose (credentials JSON with non-empty
+ * keys, or an HMAC secret of at least 32 bytes). The admin API refuses a record that fails it
+ * (400); at use a failure is the operator's fault (503). `problem` names the secret, never
+ * quotes its value.
+ */
+export function checkSecret<P extends SecretPurpose>(
+  env: Env,
+  name: string,
+  purpose: P,
+): SecretCheck<P>;
+export function checkSecret(
+  env: Env,
+  name: string,
+  purpose: SecretPurpose,
+): SecretCheck<SecretPurpose> {
+  if (reservedNames.has(name)) {
+    return { ok: false, problem: `'${name}' is reserved for the Worker's own configuration` };
+  }
   const raw = readSecret(env, name);
-  if (raw === undefined) {
-    logError("credentials_missing", { secret: name });
-    throw new GatewayError("unavailable", "the bucket's credentials are not configured");
+  if (raw === undefined) return { ok: false, problem: `the secret '${name}' is not set` };
+  if (purpose === "hmac") {
+    if (new TextEncoder().encode(raw).byteLength < HMAC_SECRET_MIN_BYTES) {
+      return {
+        ok: false,
+        problem: `the secret '${name}' is shorter than ${HMAC_SECRET_MIN_BYTES} bytes`,
+      };
+    }
+    return { ok: true, value: raw };
   }
   const creds = parseJsonAs(S3Credentials, raw);
   if (creds === undefined) {
-    logError("credentials_invalid", { secret: name });
-    throw new GatewayError("unavailable", "the bucket's credentials are not configured");
+    return {
+      ok: false,
+      problem: `the secret '${name}' is not S3 credentials JSON with non-empty accessKeyId and secretAccessKey`,
+    };
   }
-  return { raw, creds };
+  return { ok: true, value: { raw, creds } };
+}
+
+/**
+ * A secret a stored tenant record names, checked again at use: a record can predate a rule or
+ * a secret can change after the admin API accepted it. Failing is the operator's fault → 503,
+ * logged with the secret's name and what is wrong, never its value.
+ */
+export function useSecret<P extends SecretPurpose>(
+  env: Env,
+  name: string,
+  purpose: P,
+  tenant?: string,
+): SecretValue[P] {
+  const checked = checkSecret(env, name, purpose);
+  if (checked.ok) return checked.value;
+  logError("tenant_secret_unusable", { tenant, purpose, secret: name, problem: checked.problem });
+  throw new GatewayError(
+    "unavailable",
+    purpose === "hmac"
+      ? "the tenant's HS256 secret is not configured"
+      : "the bucket's credentials are not configured",
+  );
+}
+
+/** The S3 credentials held by the secret `name`, with the raw JSON (the cache key of the signer). */
+export function readCredentials(env: Env, name: string): { raw: string; creds: S3Credentials } {
+  return useSecret(env, name, "credentials");
 }
 
 /** `CORS_ORIGINS`: comma-separated origins, `*` for any, empty for none. */

@@ -11,6 +11,8 @@ const recorded: string[] = [];
 export const SECRET_VALUES: readonly string[] = [
   TEST_SECRETS.ADMIN_TOKEN,
   TEST_SECRETS.HMAC_TEST,
+  TEST_SECRETS.HMAC_SHORT,
+  TEST_SECRETS.HMAC_MULTIBYTE,
   (JSON.parse(TEST_SECRETS.S3_TEST) as { secretAccessKey: string }).secretAccessKey,
   (JSON.parse(TEST_SECRETS.S3_TEMP) as { secretAccessKey: string }).secretAccessKey,
 ];

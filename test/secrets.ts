@@ -14,5 +14,10 @@ export const TEST_SECRETS = {
     sessionToken: "FwoGZXIvYXdzEXAMPLE//session+token=",
   }),
   S3_BROKEN: "{not json",
+  S3_EMPTY_KEYS: JSON.stringify({ accessKeyId: "", secretAccessKey: "" }),
   HMAC_TEST: "hmac-shared-secret-for-tests-0123456789abcdef",
+  /** 31 bytes: one short of HS256's minimum key size. */
+  HMAC_SHORT: "hmac-secret-31-bytes-long-abcde",
+  /** 16 characters but 32 UTF-8 bytes: long enough, as bytes are what is counted. */
+  HMAC_MULTIBYTE: "é".repeat(16),
 } as const;

@@ -15,7 +15,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from "jose";
-import { audience, readSecret, type Env } from "../env";
+import { audience, readSecret, useSecret, type Env } from "../env";
 import { GatewayError, invalidToken } from "../errors";
 import { logError } from "../log";
 import { prefixProblem } from "../keys";
@@ -237,14 +237,14 @@ function asymmetricAlgorithms(tenant: Tenant): string[] {
   );
 }
 
+/** The tenant's HS256 secret, checked on every use as the admin API checked it (503 if not). */
 function hmacSecretValue(env: Env, tenant: Tenant): string {
   const name = tenant.auth.hmacSecret;
-  const value = name === null ? undefined : readSecret(env, name);
-  if (value === undefined) {
-    logError("hmac_secret_missing", { tenant: tenant.id, secret: name });
+  if (name === null) {
+    logError("tenant_secret_unusable", { tenant: tenant.id, purpose: "hmac", secret: null });
     throw new GatewayError("unavailable", "the tenant's HS256 secret is not configured");
   }
-  return value;
+  return useSecret(env, name, "hmac", tenant.id);
 }
 
 /** Imported HS256 keys per tenant, imported again only when the secret's value changes. */

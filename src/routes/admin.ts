@@ -1,5 +1,6 @@
 /** Admin API (API.md, "Admin endpoints"): tenants in KV, guarded by ADMIN_TOKEN. */
 import { createRoute, z } from "@hono/zod-openapi";
+import { checkSecret, type Env, type SecretPurpose } from "../env";
 import { GatewayError } from "../errors";
 import { TenantId, TenantRecord } from "../tenants/schema";
 import { deleteTenant, putTenant, readTenant, recordOf, revokeTenant } from "../tenants/store";
@@ -60,6 +61,7 @@ export const admin = newRouter()
         field: "id",
       });
     }
+    requireUsableSecrets(c.env, record);
     return c.json(recordOf(await putTenant(c.env.KV, record)), 200);
   })
   .openapi(getRoute, async (c) => {
@@ -80,4 +82,20 @@ export const admin = newRouter()
 function found<T>(id: string, tenant: T | null): T {
   if (tenant === null) throw new GatewayError("not_found", `no tenant '${id}'`);
   return tenant;
+}
+
+/** 400 naming the field unless every secret the record names is usable now (`checkSecret`). */
+function requireUsableSecrets(env: Env, record: TenantRecord): void {
+  const named: [field: string, name: string, purpose: SecretPurpose][] = Object.entries(
+    record.buckets,
+  ).map(([alias, bucket]) => [`buckets.${alias}.credentials`, bucket.credentials, "credentials"]);
+  if (record.auth.hmacSecret !== null) {
+    named.unshift(["auth.hmacSecret", record.auth.hmacSecret, "hmac"]);
+  }
+  for (const [field, name, purpose] of named) {
+    const checked = checkSecret(env, name, purpose);
+    if (!checked.ok) {
+      throw new GatewayError("invalid_request", `${field}: ${checked.problem}`, { field });
+    }
+  }
 }

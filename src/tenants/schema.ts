@@ -18,11 +18,19 @@ export const TenantId = z
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "1-63 characters: a-z, 0-9, '-', '_'")
   .openapi({ example: "acme" });
 
-/** A Worker secret's name (never its value). */
+/**
+ * A Worker secret's name (never its value). What the secret must hold is checked where the
+ * Worker's env is known: the admin API and each use (`checkSecret`, src/env.ts).
+ */
 export const SecretName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "a Worker secret name such as S3_MAIN")
-  .openapi({ example: "S3_MAIN" });
+  .openapi({
+    example: "S3_MAIN",
+    description:
+      "The name of a Worker secret that is set and is none of the Worker's own vars, bindings " +
+      "or ADMIN_TOKEN: S3 credentials JSON for `credentials`, at least 32 bytes for `hmacSecret`.",
+  });
 
 /** JWK members that only private or symmetric keys have (RFC 7518 §6). */
 const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"] as const;
@@ -61,6 +69,32 @@ function prefixSchema(options: { allowEmpty: boolean; allowSub: boolean }) {
   });
 }
 
+/** URLs are built from the endpoint's origin: a path, query, fragment or user info would be lost. */
+function isOrigin(url: string): boolean {
+  const parsed = new URL(url);
+  return (
+    parsed.pathname === "/" &&
+    !url.includes("?") &&
+    !url.includes("#") &&
+    parsed.username === "" &&
+    parsed.password === ""
+  );
+}
+
+/**
+ * Where a bucket endpoint may be plain http: a loopback host (RFC 6761 §6.3 for `localhost`), so
+ * that a local S3 server works in development; anywhere else the signed requests and the objects
+ * would cross the network in clear. `hostname` comes from the WHATWG URL parser, which lowercases
+ * it and writes IPv4 (`0x7f.1`, `2130706433`) and IPv6 (`[0:0::1]`) in canonical form, so
+ * `127.0.0.1.evil.com` and `localhost.evil.com` stay what they are: names under `evil.com`. The
+ * IPv4-mapped `[::ffff:127.0.0.1]` is not accepted: its meaning depends on the host's IPv6 stack.
+ */
+function isLoopbackHost(hostname: string): boolean {
+  if (hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname)) return true;
+  const labels = hostname.split(".");
+  return labels.at(-1) === "localhost" && !labels.includes("");
+}
+
 /** Content-type patterns such as `image/png`, `image/*` or `*\/*`. */
 const ContentTypePattern = z
   .string()
@@ -70,8 +104,15 @@ export const BucketConfig = z
   .strictObject({
     endpoint: z
       .url({ protocol: /^https?$/ })
-      .refine((url) => new URL(url).pathname === "/" && !url.includes("?"), "an origin, no path")
-      .openapi({ example: "https://s3.us-east-1.amazonaws.com" }),
+      .refine((url) => isOrigin(url), "an origin: no path, query, fragment or user info")
+      .refine(
+        (url) => new URL(url).protocol === "https:" || isLoopbackHost(new URL(url).hostname),
+        "https, or http only for a loopback host (127.0.0.0/8, [::1], localhost, *.localhost)",
+      )
+      .openapi({
+        example: "https://s3.us-east-1.amazonaws.com",
+        description: "An https origin; plain http only for 127.0.0.0/8, [::1] and localhost.",
+      }),
     bucket: z
       .string()
       .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name (3-63 a-z 0-9 . -)"),

@@ -133,8 +133,13 @@ describe("tenant validation → 400 naming the field", () => {
     ],
     [
       "virtual style on an IP endpoint",
-      (b) => (b.buckets.main.endpoint = "http://10.0.0.1:9000"),
+      (b) => (b.buckets.main.endpoint = "https://10.0.0.1:9000"),
       "buckets.main.style",
+    ],
+    [
+      "a plain http endpoint on a remote host",
+      (b) => (b.buckets.archive.endpoint = "http://s3.example.com"),
+      "buckets.archive.endpoint",
     ],
     [
       "an invalid bucket name",
@@ -157,6 +162,103 @@ describe("tenant validation → 400 naming the field", () => {
   it("an invalid tenant id in the path", async () => {
     const res = await call("/admin/tenants/Not%20Valid", { admin: true });
     expect((await expectProblem(res, 400, "invalid_request")).field).toBe("id");
+  });
+});
+
+describe("a tenant record can only name real secrets", () => {
+  const hmacTenant = (id: string, hmacSecret: string) =>
+    tenantRecord(id, [], { auth: { hmacSecret, algorithms: ["HS256"] } });
+  const refusals: [string, (id: string) => Record<string, any>, string, RegExp][] = [
+    [
+      "an HMAC secret that is a var",
+      (id) => hmacTenant(id, "AUDIENCE"),
+      "auth.hmacSecret",
+      /reserved/,
+    ],
+    ["another var", (id) => hmacTenant(id, "LOG_LEVEL"), "auth.hmacSecret", /reserved/],
+    ["the admin token", (id) => hmacTenant(id, "ADMIN_TOKEN"), "auth.hmacSecret", /reserved/],
+    ["a binding", (id) => hmacTenant(id, "KV"), "auth.hmacSecret", /reserved/],
+    [
+      "an unset HMAC secret",
+      (id) => hmacTenant(id, "HMAC_NOT_BOUND"),
+      "auth.hmacSecret",
+      /not set/,
+    ],
+    ["a 31-byte HMAC secret", (id) => hmacTenant(id, "HMAC_SHORT"), "auth.hmacSecret", /32 bytes/],
+    [
+      "unset credentials",
+      (id) => withCredentials(id, "main", "S3_NOT_BOUND"),
+      "buckets.main.credentials",
+      /not set/,
+    ],
+    [
+      "credentials that are not JSON",
+      (id) => withCredentials(id, "archive", "S3_BROKEN"),
+      "buckets.archive.credentials",
+      /not S3 credentials JSON/,
+    ],
+    [
+      "credentials with empty keys",
+      (id) => withCredentials(id, "main", "S3_EMPTY_KEYS"),
+      "buckets.main.credentials",
+      /not S3 credentials JSON/,
+    ],
+    [
+      "the admin token as credentials",
+      (id) => withCredentials(id, "main", "ADMIN_TOKEN"),
+      "buckets.main.credentials",
+      /reserved/,
+    ],
+  ];
+
+  function withCredentials(id: string, alias: "main" | "archive", credentials: string) {
+    const body = tenantRecord(id, []);
+    body.buckets[alias].credentials = credentials;
+    return body;
+  }
+
+  for (const [what, bodyOf, field, detail] of refusals) {
+    it(`refuses ${what} with a 400 naming ${field}, and stores nothing`, async () => {
+      const id = newTenantId();
+      const res = await call(`/admin/tenants/${id}`, {
+        method: "PUT",
+        admin: true,
+        body: bodyOf(id),
+      });
+      const problem = await expectProblem(res, 400, "invalid_request");
+      expect(problem.field).toBe(field);
+      expect(problem.detail).toMatch(detail);
+      expect(problem.detail).toMatch(new RegExp(`^${field}: `));
+      expect(await env.KV.get(tenantKey(id))).toBeNull();
+      await expectProblem(await call(`/admin/tenants/${id}`, { admin: true }), 404, "not_found");
+    });
+  }
+
+  it("a refused replace keeps the stored record and its tokens working", async () => {
+    const id = newTenantId();
+    await putTenant(hmacTenant(id, "HMAC_TEST"));
+    const before = await env.KV.get(tenantKey(id));
+    const res = await call(`/admin/tenants/${id}`, {
+      method: "PUT",
+      admin: true,
+      body: hmacTenant(id, "AUDIENCE"),
+    });
+    expect((await expectProblem(res, 400, "invalid_request")).field).toBe("auth.hmacSecret");
+    expect(await env.KV.get(tenantKey(id))).toBe(before);
+    const got = await call(`/admin/tenants/${id}`, { admin: true });
+    expect(((await got.json()) as { auth: { hmacSecret: string } }).auth.hmacSecret).toBe(
+      "HMAC_TEST",
+    );
+    const token = await mintToken({ alg: "HS256", secret: TEST_SECRETS.HMAC_TEST }, { iss: id });
+    expect((await presign(token, { method: "GET", key: "a" })).res.status).toBe(200);
+  });
+
+  it("accepts an HMAC secret of 32 UTF-8 bytes in 16 characters", async () => {
+    const id = newTenantId();
+    await putTenant(hmacTenant(id, "HMAC_MULTIBYTE"));
+    const secret = TEST_SECRETS.HMAC_MULTIBYTE;
+    const token = await mintToken({ alg: "HS256", secret }, { iss: id });
+    expect((await presign(token, { method: "GET", key: "a" })).res.status).toBe(200);
   });
 });
 

@@ -9,6 +9,7 @@ import {
   mintToken,
   newTenantId,
   presign,
+  putRawTenant,
   putTenant,
   seedTenant,
   tenantRecord,
@@ -217,7 +218,8 @@ describe("POST /v1/presign", () => {
       const key = await keyPair("EdDSA");
       const record = tenantRecord(id, [key.publicJwk]);
       record.buckets.main.credentials = credentials;
-      await putTenant(record);
+      // The admin API refuses such a record (test/routes/admin.test.ts); an older one may exist.
+      await putRawTenant(id, JSON.stringify(record));
       const res = await call("/v1/presign", {
         token: await mintToken(key, { iss: id }),
         body: { method: "GET", key: "a" },

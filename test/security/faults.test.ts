@@ -6,6 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { STORE_TIMEOUT_MS } from "../../src/deadline";
 import { clearTenantCache } from "../../src/tenants/store";
+import { TEST_SECRETS } from "../secrets";
 import {
   call,
   expectProblem,
@@ -119,14 +120,94 @@ describe("corrupt records and secrets", () => {
 
   it("an HS256 tenant whose secret binding is missing → 503, logged by name only", async () => {
     const id = newTenantId();
-    await putTenant(
-      tenantRecord(id, [], { auth: { hmacSecret: "HMAC_NOT_BOUND", algorithms: ["HS256"] } }),
-    );
+    await storeDirectly(hmacTenant(id, "HMAC_NOT_BOUND"));
     const token = await mintToken({ alg: "HS256", secret: "whatever" }, { iss: id });
     const { result, lines } = await errorLines(() => call("/v1/presign", { token, body: GET }));
     await expectProblem(result, 503, "unavailable");
-    expect(
-      lines.some((line) => line.includes("hmac_secret_missing") && line.includes("HMAC_NOT_BOUND")),
-    ).toBe(true);
+    expect(unusableSecretLine(lines, "HMAC_NOT_BOUND")).toMatch(/not set/);
   });
 });
+
+/**
+ * Records written to KV without the admin API (an older version, a script, a restore) are held
+ * to the admin API's rules for secrets when the secret is used: never an accepted token, never
+ * a URL signed with something that is not a tenant's credentials.
+ */
+describe("a stored record naming an unusable secret", () => {
+  for (const [name, value, problem] of [
+    ["AUDIENCE", "edgesign", /reserved/],
+    ["ADMIN_TOKEN", TEST_SECRETS.ADMIN_TOKEN, /reserved/],
+    ["HMAC_SHORT", TEST_SECRETS.HMAC_SHORT, /shorter than 32 bytes/],
+  ] as const) {
+    it(`hmacSecret ${name}: a token signed with its value → 503 and a log line, not 200`, async () => {
+      const id = newTenantId();
+      await storeDirectly(hmacTenant(id, name));
+      const token = await mintToken({ alg: "HS256", secret: value }, { iss: id, sub: "anyone" });
+      const { result, lines } = await errorLines(() => call("/v1/presign", { token, body: GET }));
+      await expectProblem(result, 503, "unavailable");
+      expect(unusableSecretLine(lines, name)).toMatch(problem);
+    });
+  }
+
+  it("hmacSecret naming a var that holds a long string → 503, not 200", async () => {
+    const id = newTenantId();
+    const demo = "a-demo-var-long-enough-for-hs256-0123456789";
+    await storeDirectly(hmacTenant(id, "DEMO"));
+    const token = await mintToken({ alg: "HS256", secret: demo }, { iss: id });
+    const { result, lines } = await errorLines(() =>
+      call("/v1/presign", { token, body: GET }, { ...bindings, DEMO: demo }),
+    );
+    await expectProblem(result, 503, "unavailable");
+    expect(unusableSecretLine(lines, "DEMO")).toMatch(/reserved/);
+  });
+
+  for (const credentials of ["S3_NOT_BOUND", "S3_BROKEN", "S3_EMPTY_KEYS", "ADMIN_TOKEN"]) {
+    it(`credentials ${credentials} → 503 on presign and a log line`, async () => {
+      const key = await keyPair("EdDSA");
+      const record = tenantRecord(newTenantId(), [key.publicJwk]);
+      record.buckets.main.credentials = credentials;
+      await storeDirectly(record);
+      const token = await mintToken(key, { iss: record.id });
+      const { result, lines } = await errorLines(() => call("/v1/presign", { token, body: GET }));
+      const problem = await expectProblem(result, 503, "unavailable");
+      expect(JSON.stringify(problem)).not.toContain(credentials);
+      expect(unusableSecretLine(lines, credentials)).toBeDefined();
+    });
+  }
+
+  it("credentials naming a var that holds valid credentials JSON → 503, even once that value signed", async () => {
+    const { id: validId, key } = await seedTenant();
+    const valid = await call("/v1/presign", {
+      token: await mintToken(key, { iss: validId }),
+      body: GET,
+    });
+    expect(valid.status).toBe(200); // the signer of this credentials JSON is now cached
+    const record = tenantRecord(newTenantId(), [key.publicJwk]);
+    record.buckets.main.credentials = "DEMO";
+    await storeDirectly(record);
+    const token = await mintToken(key, { iss: record.id });
+    const { result, lines } = await errorLines(() =>
+      call("/v1/presign", { token, body: GET }, { ...bindings, DEMO: TEST_SECRETS.S3_TEST }),
+    );
+    await expectProblem(result, 503, "unavailable");
+    expect(unusableSecretLine(lines, "DEMO")).toMatch(/reserved/);
+  });
+});
+
+function hmacTenant(id: string, hmacSecret: string) {
+  return tenantRecord(id, [], { auth: { hmacSecret, algorithms: ["HS256"] } });
+}
+
+/** Writes a record to KV as it is, without the admin API's checks. */
+async function storeDirectly(record: { id: string }): Promise<void> {
+  await putRawTenant(record.id, JSON.stringify(record));
+}
+
+/** The `tenant_secret_unusable` line naming `secret`; it carries the name, never a value. */
+function unusableSecretLine(lines: string[], secret: string): string | undefined {
+  const line = lines.find(
+    (text) => text.includes('"tenant_secret_unusable"') && text.includes(`"secret":"${secret}"`),
+  );
+  expect(line).toBeDefined();
+  return line;
+}
