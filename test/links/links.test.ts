@@ -63,6 +63,7 @@ describe("POST /v1/links", () => {
   it("uses the key rules and grants of a presign", async () => {
     const { token } = await owner();
     await expectProblem((await createLink(token, { key: "../x" })).res, 400, "invalid_key");
+    await expectProblem((await createLink(token, { key: "" })).res, 400, "invalid_key");
     const problem = await expectProblem(
       (await createLink(token, { key: "a", bucket: "nope" })).res,
       403,
