@@ -47,6 +47,8 @@ export interface PresignInput {
   contentLength?: Opt<number>;
   checksumSha256?: Opt<string>;
   metadata?: Opt<Record<string, string>>;
+  /** GET and HEAD: download name, signed as `Content-Disposition: attachment` (as links do). */
+  filename?: Opt<string>;
   responseContentDisposition?: Opt<string>;
   responseContentType?: Opt<string>;
   responseCacheControl?: Opt<string>;

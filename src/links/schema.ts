@@ -1,6 +1,7 @@
 /** Short links (API.md, "Short links"): request, stored record and responses. */
 import { z } from "@hono/zod-openapi";
 import { MAX_EXPIRES_IN } from "../signing/presign";
+import { DownloadFilename, ObjectKey } from "../signing/schema";
 
 /** A link lives at least KV's minimum expirationTtl and at most a year. */
 export const MIN_LINK_TTL = 60;
@@ -14,18 +15,13 @@ export const LinkCode = z
 
 export const CreateLinkRequest = z
   .strictObject({
-    key: z.string().min(1).max(4096).openapi({ example: "reports/2026-q3.pdf" }),
+    key: ObjectKey.openapi({ example: "reports/2026-q3.pdf" }),
     bucket: z.string().max(64).optional(),
     ttl: z.number().int().min(MIN_LINK_TTL).max(MAX_LINK_TTL).openapi({ example: 86400 }),
     urlExpiresIn: z.number().int().min(1).max(MAX_EXPIRES_IN).optional(),
     maxUses: z.number().int().min(1).max(1_000_000_000).optional(),
     exactUses: z.boolean().optional(),
-    filename: z
-      .string()
-      .min(1)
-      .max(255)
-      .regex(/^[^\u0000-\u001f\u007f/\\]+$/, "no control characters, '/' or '\\'")
-      .optional(),
+    filename: DownloadFilename.optional(),
   })
   .openapi("CreateLinkRequest", {
     example: {

@@ -10,7 +10,7 @@ import { chargeRateLimit } from "../ratelimit";
 import { clientFor, presign } from "../signing/presign";
 import { callerKey, resolveBucket, resolveExpiresIn, type CallContext } from "../signing/service";
 import { getTenant } from "../tenants/store";
-import { attachmentDisposition } from "./disposition";
+import { attachmentDisposition } from "../http/content-disposition";
 import {
   DEFAULT_URL_EXPIRES_IN,
   type CreateLinkRequest,

@@ -11,6 +11,7 @@
 import type { S3Credentials } from "../env";
 import type { BucketConfig } from "../tenants/schema";
 import { hex } from "../bytes";
+import { GatewayError } from "../errors";
 import { amzDate, deriveSigningKey, hmac, type SigningScope } from "./presign";
 
 export const POST_ALGORITHM = "AWS4-HMAC-SHA256";
@@ -81,6 +82,7 @@ export function bucketUrl(bucket: BucketConfig): string {
  * conditions"), so the client cannot add an ACL, a redirect or other metadata.
  */
 export async function createPostPolicy(input: PostPolicyInput): Promise<PostPolicy> {
+  refuseFilenameVariable(input.fullKey);
   const { credentials, bucket, now } = input;
   const date = amzDate(now);
   const credential = `${credentials.accessKeyId}/${date.slice(0, 8)}/${bucket.region}/s3/aws4_request`;
@@ -127,6 +129,21 @@ export async function createPostPolicy(input: PostPolicyInput): Promise<PostPoli
     ...(input.cache === undefined ? {} : { cache: input.cache }),
   });
   return { url: bucketUrl(bucket), fields, policy, expiresAt };
+}
+
+/**
+ * S3 replaces `${filename}` in a POST form's key with the uploaded file's name ("Creating HTML
+ * Forms"), so the stored key would not be the one we checked and returned. Checked here, where
+ * every POST policy is made (`/v1/uploads/post` and the Uppy route's PutObject).
+ */
+function refuseFilenameVariable(fullKey: string): void {
+  if (fullKey.includes("${filename}")) {
+    throw new GatewayError(
+      "invalid_key",
+      "the key contains '${filename}', which S3 would replace in a POST upload",
+      { field: "key" },
+    );
+  }
 }
 
 /**

@@ -7,10 +7,29 @@ const MAX_METADATA_BYTES = 2048;
 /** Printable ASCII only: header values outside it need RFC 2047 and are mangled by proxies. */
 const HeaderValue = z.string().regex(/^[\x20-\x7e]*$/, "printable ASCII only");
 
+/**
+ * A relative object key. Its rules (API.md, "Keys and prefixes") live in src/keys, which answers
+ * `invalid_key` for every broken one, the empty key included; the schema only bounds the size.
+ */
+export const ObjectKey = z.string().max(4096).openapi({
+  description: "the relative key: 1..1024 UTF-8 bytes; an empty key is 400 invalid_key",
+  example: "photos/cat.jpg",
+});
+
+/**
+ * A download name, sent as `Content-Disposition: attachment` (src/http/content-disposition.ts):
+ * no control characters, and no path separators a browser would have to strip.
+ */
+export const DownloadFilename = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[^\u0000-\u001f\u007f/\\]+$/, "no control characters, '/' or '\\'");
+
 export const PresignRequest = z
   .strictObject({
     method: z.enum(["GET", "HEAD", "PUT", "DELETE"]),
-    key: z.string().min(1).max(4096).openapi({ example: "photos/cat.jpg" }),
+    key: ObjectKey,
     bucket: z.string().max(64).optional().openapi({ description: "bucket alias of the tenant" }),
     expiresIn: z.number().int().min(1).max(MAX_EXPIRES_IN).optional(),
     contentType: HeaderValue.min(1).max(256).optional().openapi({ example: "image/jpeg" }),
@@ -28,8 +47,19 @@ export const PresignRequest = z
         `metadata is limited to ${MAX_METADATA_BYTES} bytes`,
       )
       .optional(),
-    responseContentDisposition: z.string().min(1).max(1024).optional(),
-    responseContentType: z.string().min(1).max(256).optional(),
+    filename: DownloadFilename.optional().openapi({
+      description:
+        "GET and HEAD: download name, signed as an attachment response-content-disposition " +
+        "(as links do); not with responseContentDisposition",
+      example: "Q3 report.pdf",
+    }),
+    responseContentDisposition: z.string().min(1).max(1024).optional().openapi({
+      description: "GET and HEAD: an RFC 6266 Content-Disposition value",
+    }),
+    responseContentType: z.string().min(1).max(256).optional().openapi({
+      description:
+        "GET and HEAD: one media type; held to the tenant's upload.contentTypes when it has them",
+    }),
     responseCacheControl: z.string().min(1).max(256).optional(),
   })
   .openapi("PresignRequest", {

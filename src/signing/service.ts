@@ -7,8 +7,10 @@ import { requireOperation, type Principal } from "../auth/verify";
 import { readCredentials, readSecret, type Env } from "../env";
 import { GatewayError } from "../errors";
 import { expandSubjectPrefix, fullKey } from "../keys";
+import { attachmentDisposition, parseContentDisposition } from "../http/content-disposition";
 import { logInfo } from "../log";
 import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
+import { allowedContentType } from "./content-type";
 import { cachedClient, clientFor, presign } from "./presign";
 import type { PresignRequest, PresignResult } from "./schema";
 
@@ -47,7 +49,7 @@ export async function presignForCaller(
     expiresIn,
     now,
     signedHeaders,
-    query: responseOverrides(body),
+    query: responseOverrides(tenant, body),
   });
 
   const expiresAt = new Date(now.getTime() + expiresIn * 1000).toISOString();
@@ -151,7 +153,7 @@ function uploadHeaders(tenant: TenantRecord, body: PresignRequest): Record<strin
     });
   }
 
-  const contentType = allowedContentType(tenant, body.contentType);
+  const contentType = allowedContentType(tenant, body.contentType, "contentType");
   if (contentType !== undefined) headers["content-type"] = contentType;
 
   if (body.checksumSha256 !== undefined) {
@@ -169,46 +171,9 @@ function uploadHeaders(tenant: TenantRecord, body: PresignRequest): Record<strin
   return headers;
 }
 
-/**
- * A content type the tenant's upload policy allows: required (400) when the tenant restricts
- * types, matched against its patterns (415). One rule for presigned PUT, POST, multipart, Uppy.
- */
-export function allowedContentType(
-  tenant: TenantRecord,
-  contentType: string | undefined,
-): string | undefined {
-  const patterns = tenant.upload.contentTypes;
-  if (contentType === undefined) {
-    if (patterns !== undefined) {
-      throw new GatewayError("invalid_request", "contentType is required for uploads", {
-        field: "contentType",
-      });
-    }
-    return undefined;
-  }
-  if (patterns !== undefined && !matchesAny(contentType, patterns)) {
-    throw new GatewayError(
-      "unsupported_media_type",
-      `content type '${contentType}' is not allowed for uploads`,
-      { field: "contentType" },
-    );
-  }
-  return contentType;
-}
-
-/** `image/*` matches `image/png`; parameters (`; charset=…`) are ignored; case-insensitive. */
-export function matchesAny(contentType: string, patterns: readonly string[]): boolean {
-  const essence = (contentType.split(";")[0] ?? "").trim().toLowerCase();
-  const [type, subtype] = essence.split("/");
-  if (!type || !subtype) return false;
-  return patterns.some((pattern) => {
-    const [pType, pSubtype] = pattern.toLowerCase().split("/");
-    return (pType === "*" || pType === type) && (pSubtype === "*" || pSubtype === subtype);
-  });
-}
-
 const UPLOAD_FIELDS = ["contentType", "contentLength", "checksumSha256", "metadata"] as const;
 const READ_FIELDS = [
+  "filename",
   "responseContentDisposition",
   "responseContentType",
   "responseCacheControl",
@@ -233,14 +198,41 @@ function refuseMisplacedFields(body: PresignRequest): void {
   }
 }
 
-/** GET/HEAD `response-*` overrides, signed as query parameters (S3 GetObject). */
-function responseOverrides(body: PresignRequest): Record<string, string> {
+/**
+ * GET/HEAD `response-*` overrides, signed as query parameters (S3 GetObject). S3 answers with
+ * them as given, so they are held to the rules a stored object is: the content type to the
+ * tenant's (src/signing/content-type.ts), or a reader could serve the tenant's objects as
+ * text/html; the disposition must parse (RFC 6266). `filename` is the disposition links use.
+ */
+function responseOverrides(tenant: TenantRecord, body: PresignRequest): Record<string, string> {
   const query: Record<string, string> = {};
+  if (body.filename !== undefined) {
+    if (body.responseContentDisposition !== undefined) {
+      throw new GatewayError(
+        "invalid_request",
+        "filename and responseContentDisposition both set the disposition: send one",
+        { field: "filename" },
+      );
+    }
+    query["response-content-disposition"] = attachmentDisposition(body.filename);
+  }
   if (body.responseContentDisposition !== undefined) {
+    if (parseContentDisposition(body.responseContentDisposition) === undefined) {
+      throw new GatewayError(
+        "invalid_request",
+        "responseContentDisposition must be a Content-Disposition value (RFC 6266): " +
+          "inline or attachment, then '; name=value' parameters (filename*: RFC 8187)",
+        { field: "responseContentDisposition" },
+      );
+    }
     query["response-content-disposition"] = body.responseContentDisposition;
   }
   if (body.responseContentType !== undefined) {
-    query["response-content-type"] = body.responseContentType;
+    query["response-content-type"] = allowedContentType(
+      tenant,
+      body.responseContentType,
+      "responseContentType",
+    );
   }
   if (body.responseCacheControl !== undefined) {
     query["response-cache-control"] = body.responseCacheControl;

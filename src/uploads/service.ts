@@ -21,13 +21,8 @@ import {
 } from "../s3/multipart";
 import { createPostPolicy, MAX_POST_BYTES } from "../signing/post-policy";
 import { clientFor, presign } from "../signing/presign";
-import {
-  allowedContentType,
-  callerKey,
-  resolveBucket,
-  resolveExpiresIn,
-  type CallContext,
-} from "../signing/service";
+import { allowedContentType } from "../signing/content-type";
+import { callerKey, resolveBucket, resolveExpiresIn, type CallContext } from "../signing/service";
 import type { TenantRecord } from "../tenants/schema";
 import { deleteUploadRecord, getUploadRecord, putUploadRecord } from "./records";
 import type {
@@ -52,7 +47,6 @@ export async function postUploadForCaller(
   requireOperation(principal, "post");
 
   const key = callerKey(principal, body.key);
-  refuseFilenameVariable(key);
   const [alias, bucket] = resolveBucket(tenant, body.bucket);
   if (!bucket.supportsPost) {
     throw new GatewayError(
@@ -63,7 +57,7 @@ export async function postUploadForCaller(
   }
   refuseWhenChecksumRequired(tenant, "a POST form");
   const expiresIn = resolveExpiresIn(tenant, body.expiresIn);
-  const contentType = allowedContentType(tenant, body.contentType);
+  const contentType = allowedContentType(tenant, body.contentType, "contentType");
   const maxBytes = Math.min(
     body.maxBytes ?? MAX_POST_BYTES,
     tenant.upload.maxBytes ?? MAX_POST_BYTES,
@@ -112,7 +106,7 @@ export async function createMultipartForCaller(call: CallContext, body: Multipar
   const upload = uploadOf(call, body.key, body.bucket);
   const { tenant } = call.principal;
   refuseWhenChecksumRequired(tenant, "a multipart upload");
-  const contentType = allowedContentType(tenant, body.contentType);
+  const contentType = allowedContentType(tenant, body.contentType, "contentType");
   const { maxBytes } = tenant.upload;
   if (body.size !== undefined && maxBytes !== undefined && body.size > maxBytes) {
     throw new GatewayError(
@@ -332,20 +326,6 @@ function refuseWhenChecksumRequired(tenant: TenantRecord, what: string): void {
       "conflict",
       `the tenant requires a SHA-256 checksum on uploads, which ${what} cannot carry; ` +
         "use a presigned PUT with checksumSha256",
-    );
-  }
-}
-
-/**
- * S3 replaces `${filename}` in a POST form's key with the uploaded file's name ("Creating HTML
- * Forms"), so the stored key would not be the one we checked and returned.
- */
-function refuseFilenameVariable(fullKey: string): void {
-  if (fullKey.includes("${filename}")) {
-    throw new GatewayError(
-      "invalid_key",
-      "the key contains '${filename}', which S3 would replace in a POST upload",
-      { field: "key" },
     );
   }
 }

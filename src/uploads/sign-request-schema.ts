@@ -4,7 +4,7 @@
  * types (test/client/types.test.ts holds the typed client's copies to them).
  */
 import { z } from "@hono/zod-openapi";
-import { PresignRequest } from "../signing/schema";
+import { ObjectKey, PresignRequest } from "../signing/schema";
 
 const { bucket, contentType, expiresIn } = PresignRequest.shape;
 
@@ -14,16 +14,12 @@ export const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 export const SignS3Request = z
   .strictObject({
     method: z.enum(["PUT", "POST", "GET", "DELETE"]),
-    key: z
-      .string()
-      .min(1)
-      .max(4096)
-      .openapi({
-        description:
-          "PutObject and CreateMultipartUpload: the relative key; every other request: the full " +
-          "key returned by those",
-        example: "3f1c-cat.jpg",
-      }),
+    key: ObjectKey.openapi({
+      description:
+        "PutObject and CreateMultipartUpload: the relative key; every other request: the full " +
+        "key returned by those",
+      example: "3f1c-cat.jpg",
+    }),
     uploadId: z
       .string()
       .regex(/^[\x21-\x7e]{1,400}$/, "an S3 upload id")

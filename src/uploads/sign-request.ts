@@ -25,18 +25,13 @@ import { sha256Hex } from "../bytes";
 import { requireOperation, type Principal } from "../auth/verify";
 import { readCredentials } from "../env";
 import { GatewayError } from "../errors";
-import { expandSubjectPrefix, fullKey, grantedPrefix } from "../keys";
+import { assertValidKey, expandSubjectPrefix, fullKey, grantedPrefix } from "../keys";
 import { logInfo } from "../log";
 import { abortMultipartUpload, listParts, s3Client, type S3Target } from "../s3/multipart";
 import { createPostPolicy, MAX_POST_BYTES } from "../signing/post-policy";
 import { amzDate, clientFor, objectUrl } from "../signing/presign";
-import {
-  callerKey,
-  allowedContentType,
-  resolveBucket,
-  resolveExpiresIn,
-  type CallContext,
-} from "../signing/service";
+import { allowedContentType } from "../signing/content-type";
+import { callerKey, resolveBucket, resolveExpiresIn, type CallContext } from "../signing/service";
 import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
 import { DEFAULT_CONTENT_TYPE, type SignS3Request, type SignS3Result } from "./sign-request-schema";
 
@@ -117,6 +112,8 @@ export function ownedFullKey(principal: Principal, givenKey: string): string {
     subjectPrefix: expandSubjectPrefix(tenant.subjectPrefix, sub),
     tokenPrefix,
   };
+  // A full key is a key: an empty or malformed one is 400 invalid_key, not "outside the prefix".
+  assertValidKey(givenKey);
   const prefix = grantedPrefix(scope);
   if (!givenKey.startsWith(prefix)) {
     throw new GatewayError(
@@ -224,7 +221,7 @@ export async function signS3RequestForCaller(
   const uploadId = request.uploadId ?? "";
   switch (kind) {
     case "PutObject": {
-      const type = allowedContentType(tenant, request.contentType);
+      const type = allowedContentType(tenant, request.contentType, "contentType");
       const { maxBytes } = tenant.upload;
       if (maxBytes === undefined) {
         const headers = type === undefined ? {} : { "content-type": type };
@@ -263,6 +260,7 @@ export async function signS3RequestForCaller(
         tenant,
         request.contentType ??
           (tenant.upload.contentTypes === undefined ? undefined : DEFAULT_CONTENT_TYPE),
+        "contentType",
       );
       const headers = type === undefined ? {} : { "content-type": type };
       result = {

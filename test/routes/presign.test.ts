@@ -14,6 +14,7 @@ import {
   seedTenant,
   tenantRecord,
 } from "../helpers";
+import { attachmentDisposition } from "../../src/http/content-disposition";
 
 const TEST_SECRET_KEY = JSON.parse(TEST_SECRETS.S3_TEST).secretAccessKey as string;
 
@@ -412,5 +413,181 @@ describe("cross-tenant isolation", () => {
         expect([400, 403]).toContain(res.status);
       }
     }
+  });
+});
+
+describe("content types: one media type, parsed strictly (issue 18)", () => {
+  const wildcard = { upload: { contentTypes: ["image/*", "text/plain"] } };
+
+  it("refuses a PUT contentType that is not exactly one media type with 400 naming the field", async () => {
+    for (const overrides of [{}, wildcard]) {
+      const { token } = await tokenFor(overrides);
+      for (const contentType of ["image/png;,text/html", "image/png, text/html", "image/png/x"]) {
+        const res = await call("/v1/presign", {
+          token,
+          body: { method: "PUT", key: "a.png", contentType },
+        });
+        const problem = await expectProblem(res, 400, "invalid_request");
+        expect(problem.field, contentType).toBe("contentType");
+      }
+    }
+  });
+
+  it("never admits an active type through a wildcard pattern (415)", async () => {
+    const { token } = await tokenFor(wildcard);
+    for (const contentType of ["image/svg+xml", "IMAGE/SVG+XML; charset=utf-8"]) {
+      const res = await call("/v1/presign", {
+        token,
+        body: { method: "PUT", key: "a.svg", contentType },
+      });
+      const problem = await expectProblem(res, 415, "unsupported_media_type");
+      expect(problem.field).toBe("contentType");
+    }
+    const listed = await tokenFor({ upload: { contentTypes: ["image/*", "image/svg+xml"] } });
+    const ok = await presign(listed.token, {
+      method: "PUT",
+      key: "a.svg",
+      contentType: "image/svg+xml",
+    });
+    expect(ok.res.status).toBe(200);
+  });
+
+  it("signs and returns the normalised content type", async () => {
+    const { token } = await tokenFor(wildcard);
+    const { res, json } = await presign(token, {
+      method: "PUT",
+      key: "a.txt",
+      contentType: 'Text/Plain;Charset="utf-8"',
+    });
+    expect(res.status).toBe(200);
+    const headers = json.headers as Record<string, string>;
+    expect(headers).toEqual({ "content-type": "text/plain; charset=utf-8" });
+    const verify = (contentType: string) =>
+      verifyPresignedUrl(json.url as string, "PUT", {
+        secretAccessKey: TEST_SECRET_KEY,
+        style: "virtual",
+        headers: { "content-type": contentType },
+      });
+    expect((await verify("text/plain; charset=utf-8")).valid).toBe(true);
+    expect((await verify('Text/Plain;Charset="utf-8"')).valid).toBe(false);
+  });
+});
+
+describe("GET response overrides follow the tenant's rules (issue 18)", () => {
+  async function refused(token: string, body: Record<string, unknown>, status: number) {
+    const code = status === 415 ? "unsupported_media_type" : "invalid_request";
+    return (await expectProblem(await call("/v1/presign", { token, body }), status, code)).field;
+  }
+
+  it("holds responseContentType to the tenant's patterns, active types included", async () => {
+    const { token } = await tokenFor({ upload: { contentTypes: ["image/*"] } });
+    for (const method of ["GET", "HEAD"]) {
+      for (const responseContentType of ["text/html", "image/svg+xml", "application/pdf"]) {
+        const body = { method, key: "cat.png", responseContentType };
+        expect(await refused(token, body, 415)).toBe("responseContentType");
+      }
+    }
+    const { json } = await presign(token, {
+      method: "GET",
+      key: "cat.png",
+      responseContentType: "IMAGE/PNG",
+    });
+    const verified = await verifyPresignedUrl(json.url as string, "GET", {
+      secretAccessKey: TEST_SECRET_KEY,
+      style: "virtual",
+    });
+    expect(verified.valid).toBe(true);
+    expect(verified.params.get("response-content-type")).toBe("image/png");
+  });
+
+  it("parses responseContentType strictly, also for a tenant without patterns", async () => {
+    for (const overrides of [{}, { upload: { contentTypes: ["image/*"] } }]) {
+      const { token } = await tokenFor(overrides);
+      for (const responseContentType of ["image/png, text/html", "image/png;,text/html", "*/*"]) {
+        const body = { method: "GET", key: "a", responseContentType };
+        expect(await refused(token, body, 400)).toBe("responseContentType");
+      }
+    }
+    const { token } = await tokenFor();
+    const { res } = await presign(token, {
+      method: "GET",
+      key: "a",
+      responseContentType: "text/html",
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it("refuses a responseContentDisposition that is not an RFC 6266 value", async () => {
+    const { token } = await tokenFor();
+    for (const responseContentDisposition of [
+      'attachment; filename="a.txt"\r\nSet-Cookie: x=1',
+      'attachment; filename="a.txt", inline',
+      "attachment; filename=a; filename=b",
+      "attachment; filename*=\"UTF-8''a.txt\"",
+      'attachment; filename="résumé.pdf"',
+    ]) {
+      const body = { method: "GET", key: "a", responseContentDisposition };
+      expect(await refused(token, body, 400)).toBe("responseContentDisposition");
+    }
+  });
+
+  it("signs filename as the attachment disposition links use, on GET and HEAD", async () => {
+    const { token } = await tokenFor();
+    for (const method of ["GET", "HEAD"]) {
+      const { res, json } = await presign(token, {
+        method,
+        key: "a.pdf",
+        filename: "Q3 résumé.pdf",
+      });
+      expect(res.status).toBe(200);
+      const verified = await verifyPresignedUrl(json.url as string, method, {
+        secretAccessKey: TEST_SECRET_KEY,
+        style: "virtual",
+      });
+      expect(verified.valid).toBe(true);
+      expect(verified.params.get("response-content-disposition")).toBe(
+        attachmentDisposition("Q3 résumé.pdf"),
+      );
+    }
+  });
+
+  it("refuses filename with responseContentDisposition, on PUT, or with a path separator", async () => {
+    const { token } = await tokenFor();
+    const both = {
+      method: "GET",
+      key: "a",
+      filename: "a.txt",
+      responseContentDisposition: "inline",
+    };
+    expect(await refused(token, both, 400)).toBe("filename");
+    expect(await refused(token, { method: "PUT", key: "a", filename: "a.txt" }, 400)).toBe(
+      "filename",
+    );
+    expect(await refused(token, { method: "GET", key: "a", filename: "../a.txt" }, 400)).toBe(
+      "filename",
+    );
+  });
+});
+
+describe("an empty key is 400 invalid_key (API.md, Keys and prefixes)", () => {
+  it("alone and inside a batch", async () => {
+    const { token } = await tokenFor();
+    const alone = await call("/v1/presign", { token, body: { method: "GET", key: "" } });
+    expect((await expectProblem(alone, 400, "invalid_key")).field).toBe("key");
+    const res = await call("/v1/presign/batch", {
+      token,
+      body: {
+        requests: [
+          { method: "GET", key: "" },
+          { method: "GET", key: "a.pdf", filename: "a.pdf" },
+        ],
+      },
+    });
+    const { results } = (await res.json()) as { results: Record<string, any>[] };
+    expect(results[0]).toMatchObject({
+      ok: false,
+      error: { status: 400, code: "invalid_key", field: "key" },
+    });
+    expect(results[1]).toMatchObject({ ok: true });
   });
 });

@@ -324,3 +324,78 @@ describe("POST /v1/uploads/sign-request: the tenant's upload limits", () => {
     await expectProblem((await sign(token, { method: "PUT", key: "c" })).res, 429, "rate_limited");
   });
 });
+
+describe("POST /v1/uploads/sign-request: content types and keys (issue 18)", () => {
+  const badTypes = ["image/png;,text/html", "image/png, text/html", "image/png/x"];
+
+  it("refuses anything but one media type with 400 on PutObject (PUT and POST form) and CreateMultipartUpload", async () => {
+    const plain = await caller({ upload: { contentTypes: ["image/*"] } });
+    const limited = await caller({ upload: { contentTypes: ["image/*"], maxBytes: MiB } });
+    for (const { token } of [plain, limited]) {
+      for (const method of ["PUT", "POST"]) {
+        for (const contentType of badTypes) {
+          const { res } = await sign(token, { method, key: "a.png", contentType });
+          const problem = await expectProblem(res, 400, "invalid_request");
+          expect(problem.field, `${method} ${contentType}`).toBe("contentType");
+        }
+      }
+    }
+  });
+
+  it("never admits an active type through a wildcard, on either PutObject path or CreateMultipartUpload", async () => {
+    const plain = await caller({ upload: { contentTypes: ["*/*"] } });
+    const limited = await caller({ upload: { contentTypes: ["*/*"], maxBytes: MiB } });
+    for (const { token } of [plain, limited]) {
+      for (const method of ["PUT", "POST"]) {
+        const { res } = await sign(token, { method, key: "a.svg", contentType: "image/svg+xml" });
+        expect((await expectProblem(res, 415, "unsupported_media_type")).field).toBe("contentType");
+      }
+    }
+  });
+
+  it("signs the normalised type: PUT headers, POST form fields, CreateMultipartUpload headers", async () => {
+    const plain = await caller({ upload: { contentTypes: ["image/*"] } });
+    const put = await sign(plain.token, { method: "PUT", key: "a.png", contentType: "Image/PNG" });
+    expect(put.json?.headers).toEqual({ "content-type": "image/png" });
+    expect((await verify(put.json?.url ?? "", "PUT", { "content-type": "image/png" })).valid).toBe(
+      true,
+    );
+    const create = await sign(plain.token, {
+      method: "POST",
+      key: "a.png",
+      contentType: "Image/PNG",
+    });
+    expect(create.json?.headers).toEqual({ "content-type": "image/png" });
+
+    const limited = await caller({ upload: { contentTypes: ["image/*"], maxBytes: MiB } });
+    const form = await sign(limited.token, {
+      method: "PUT",
+      key: "a.png",
+      contentType: "Image/PNG",
+    });
+    expect(form.json?.method).toBe("POST");
+    expect(form.json?.fields?.["Content-Type"]).toBe("image/png");
+  });
+
+  it("refuses a key with ${filename} when PutObject is answered with a POST form", async () => {
+    const limited = await caller({ upload: { maxBytes: MiB } });
+    const { res } = await sign(limited.token, { method: "PUT", key: "a/${filename}" });
+    expect((await expectProblem(res, 400, "invalid_key")).field).toBe("key");
+    // A presigned PUT stores the key as signed: S3 replaces nothing there.
+    const plain = await caller();
+    expect((await sign(plain.token, { method: "PUT", key: "a/${filename}" })).res.status).toBe(200);
+  });
+
+  it("refuses an empty key with 400 invalid_key, relative or full", async () => {
+    const { token } = await caller();
+    for (const body of [
+      { method: "PUT", key: "" },
+      { method: "POST", key: "" },
+      { method: "DELETE", key: "" },
+      { method: "GET", key: "", uploadId: "up1" },
+    ]) {
+      const problem = await expectProblem((await sign(token, body)).res, 400, "invalid_key");
+      expect(problem.field, JSON.stringify(body)).toBe("key");
+    }
+  });
+});

@@ -566,3 +566,69 @@ describe("multipart uploads", () => {
     expect(s3.calls.length).toBe(callsBefore + 1);
   });
 });
+
+describe("content types on POST forms and multipart create (issue 18)", () => {
+  it("POST: refuses anything but one media type (400) and active types under a wildcard (415)", async () => {
+    for (const overrides of [{}, { upload: { contentTypes: ["image/*"] } }]) {
+      const { token } = await tokenFor(overrides);
+      for (const contentType of ["image/png;,text/html", "image/png, text/html", "image/png/x"]) {
+        const res = await call("/v1/uploads/post", { token, body: { key: "a", contentType } });
+        expect((await expectProblem(res, 400, "invalid_request")).field, contentType).toBe(
+          "contentType",
+        );
+      }
+    }
+    const { token } = await tokenFor({ upload: { contentTypes: ["image/*"] } });
+    const svg = await call("/v1/uploads/post", {
+      token,
+      body: { key: "a", contentType: "image/svg+xml" },
+    });
+    expect((await expectProblem(svg, 415, "unsupported_media_type")).field).toBe("contentType");
+  });
+
+  it("POST: the policy pins the normalised type and the form carries it", async () => {
+    const { token } = await tokenFor({ upload: { contentTypes: ["image/*"] } });
+    const { res, json } = await post("/v1/uploads/post", token, {
+      key: "a.png",
+      contentType: 'IMAGE/PNG; Name="x"',
+    });
+    expect(res.status).toBe(200);
+    expect(json.fields["Content-Type"]).toBe("image/png; name=x");
+    const policy = decodePolicy(json.fields.policy);
+    expect(policy.conditions).toContainEqual({ "Content-Type": "image/png; name=x" });
+  });
+
+  it("multipart: refuses a list type (400) and an active type under a wildcard (415) before S3", async () => {
+    const s3 = new FakeS3().install();
+    const { token } = await tokenFor({ upload: { contentTypes: ["*/*"] } });
+    const list = await call("/v1/uploads/multipart", {
+      token,
+      body: { key: "a", contentType: "video/mp4, text/html" },
+    });
+    expect((await expectProblem(list, 400, "invalid_request")).field).toBe("contentType");
+    const html = await call("/v1/uploads/multipart", {
+      token,
+      body: { key: "a", contentType: "text/html" },
+    });
+    expect((await expectProblem(html, 415, "unsupported_media_type")).field).toBe("contentType");
+    expect(s3.calls).toHaveLength(0);
+
+    const ok = await call("/v1/uploads/multipart", {
+      token,
+      body: { key: "a", contentType: 'Video/MP4;Codecs="avc1"' },
+    });
+    expect(ok.status).toBe(200);
+    expect(s3.callsOf("CreateMultipartUpload")[0]?.headers.get("content-type")).toBe(
+      "video/mp4; codecs=avc1",
+    );
+  });
+
+  it("refuses an empty key with 400 invalid_key", async () => {
+    new FakeS3().install();
+    const { token } = await tokenFor();
+    for (const path of ["/v1/uploads/post", "/v1/uploads/multipart"]) {
+      const res = await call(path, { token, body: { key: "" } });
+      expect((await expectProblem(res, 400, "invalid_key")).field).toBe("key");
+    }
+  });
+});

@@ -10,6 +10,7 @@ import {
 } from "../../src/signing/post-policy";
 import { deriveSigningKey } from "../../src/signing/presign";
 import type { BucketConfig } from "../../src/tenants/schema";
+import { gatewayErrorOf } from "../helpers";
 import { postPolicySignature } from "../sigv4-verifier";
 
 const bucket: BucketConfig = {
@@ -203,5 +204,23 @@ describe("createPostPolicy()", () => {
     expect(bucketUrl({ ...bucket, endpoint: "http://127.0.0.1:7480", style: "path" })).toBe(
       "http://127.0.0.1:7480/acme-data",
     );
+  });
+});
+
+describe("createPostPolicy() and ${filename}", () => {
+  it("refuses a key S3 would rewrite (`${filename}`) with 400 invalid_key, for every caller", async () => {
+    const error = await gatewayErrorOf(
+      createPostPolicy({
+        credentials,
+        bucket,
+        fullKey: "acme/users/alice/${filename}",
+        expiresIn: 60,
+        now,
+        minBytes: 0,
+        maxBytes: 10,
+        successActionStatus: "204",
+      }),
+    );
+    expect([error.code, error.field]).toEqual(["invalid_key", "key"]);
   });
 });
