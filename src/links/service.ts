@@ -150,7 +150,7 @@ export async function resolveLink(
 }
 
 /**
- * Counts one use. KV (default): read-modify-write of the record — approximate, see README.
+ * Counts one use. KV (default): read-modify-write of the record — approximate, see docs/api.md ("POST /v1/links").
  * `exactUses`: the link's own Durable Object, atomic.
  */
 async function takeUse(input: ResolveInput, record: LinkRecord): Promise<void> {

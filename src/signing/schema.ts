@@ -1,4 +1,4 @@
-/** Request and response bodies of `POST /v1/presign` and `/v1/presign/batch` (API.md). */
+/** Request and response bodies of `POST /v1/presign` and `/v1/presign/batch` (docs/api.md). */
 import { z } from "@hono/zod-openapi";
 import { MAX_EXPIRES_IN } from "./presign";
 

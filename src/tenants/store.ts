@@ -3,7 +3,7 @@
  *
  * Cache TTL: TENANT_CACHE_TTL_MS (10 s). A change made through the admin API is visible at once
  * in the isolate that made it, and elsewhere after at most KV's own propagation (~60 s across
- * locations) plus this TTL. The README states what that means for revocation.
+ * locations) plus this TTL. docs/limits.md states what that means for revocation.
  */
 import { withDeadline } from "../deadline";
 import { GatewayError } from "../errors";
