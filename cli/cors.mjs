@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
  * DELETE, which Uppy sends to abort a cancelled multipart upload (and to delete objects). */
 export const CORS_METHODS = ["PUT", "POST", "GET", "HEAD", "DELETE"];
 
-/** Every header edgesign signs and a browser script sends (README, "Uploads"). */
+/** Every header edgesign signs and a browser script sends (docs/api.md, "Uploads that S3 enforces"). */
 export const CORS_HEADERS = [
   "content-type",
   "x-amz-checksum-sha256",

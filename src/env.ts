@@ -12,7 +12,7 @@ export type Env = Cloudflare.Env & {
   ADMIN_TOKEN?: string;
 };
 
-/** The gateway audience every token's `aud` must contain (API.md: default `edgesign`). */
+/** The gateway audience every token's `aud` must contain (docs/api.md: default `edgesign`). */
 export function audience(env: Env): string {
   return env.AUDIENCE || "edgesign";
 }

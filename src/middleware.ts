@@ -22,7 +22,7 @@ const CLIENT_REQUEST_ID = /^[\w=-]{1,255}$/;
 
 /**
  * Per-request context, first in the chain: the request id (`c.var.requestId` and the
- * `X-Request-Id` response header, API.md) and the `LOG_LEVEL` var. Hono's `requestId()` plus
+ * `X-Request-Id` response header, docs/api.md) and the `LOG_LEVEL` var. Hono's `requestId()` plus
  * a second middleware did the same in two layers; one is measurably cheaper on the hot path.
  * @example app.use("*", requestContext())
  */
@@ -65,7 +65,7 @@ export function clientCors(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** API.md: bodies over 64 KiB → 413. */
+/** docs/api.md, "Conventions": bodies over 64 KiB → 413. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 const JSON_MEDIA_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;.*)?$/i;

@@ -3,13 +3,13 @@
  * signs the right thing, then is timed over the same 1,000 keys.
  *
  * Proof: with the AWS presigned-GET example's credentials and pinned date
- * (`shared/vectors/s3-presign-get.json`) a contender must produce the published signature, and
+ * (`test/vectors/s3-presign-get.json`) a contender must produce the published signature, and
  * the independent test verifier must rebuild the published canonical request; the AWS SDK, which
  * adds `x-id` and `X-Amz-Content-Sha256` to the query (so its signature differs by design), must
  * produce a URL that the same verifier accepts. Then every one of the 1,000 bench URLs must verify
  * and decode back to its key.
  */
-import vector from "../../../shared/vectors/s3-presign-get.json";
+import vector from "../../test/vectors/s3-presign-get.json";
 import { verifyPresignedUrl } from "../../test/sigv4-verifier";
 import { CONTENDERS, type SignerSetup } from "./contenders";
 import { DEFAULT_MEASURE, measure, type Measurement } from "./harness";

@@ -1,5 +1,5 @@
 /**
- * Client authentication (API.md, "Authentication"): a compact JWS minted by a tenant backend,
+ * Client authentication (docs/api.md, "Authentication"): a compact JWS minted by a tenant backend,
  * verified with `jose` against the keys of the tenant named by `iss`.
  *
  * The order matters (RFC 8725 §2, §3): size and shape first, then the tenant (so we know which
@@ -27,7 +27,7 @@ import { fromBase64Url } from "../bytes";
 
 /** Tokens larger than this are refused before any parsing (a JWT of ours is < 1 KiB). */
 export const MAX_TOKEN_BYTES = 8 * 1024;
-/** API.md: "Clock tolerance 30 s at most". */
+/** docs/api.md, "Authentication": clock tolerance 30 s. */
 export const CLOCK_TOLERANCE_S = 30;
 /** Headers that would let the token choose its own verification key (RFC 8725 §3.10). */
 const KEY_CARRYING_HEADERS = ["jku", "x5u", "jwk", "x5c"] as const;

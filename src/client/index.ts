@@ -108,7 +108,7 @@ export interface UploadedFile {
 }
 
 const MiB = 1024 * 1024;
-/** Part numbers per sign-parts call: the gateway's maximum (README, "Multipart"). */
+/** Part numbers per sign-parts call: the gateway's maximum (docs/api.md, "POST /v1/uploads/multipart/sign-parts"). */
 export const SIGN_PARTS_BATCH = 100;
 export const DEFAULT_MULTIPART_THRESHOLD = 100 * MiB;
 /** A part URL this close to its expiry is signed again before it is used. */

@@ -1,5 +1,5 @@
 /**
- * Object-key rules (API.md, "Keys and prefixes"): validation, full-key construction and the
+ * Object-key rules (docs/api.md, "Keys and prefixes"): validation, full-key construction and the
  * per-segment path encoding SigV4 expects. Pure: strings in, strings out, errors thrown.
  *
  * Keys are never passed through the WHATWG URL parser before they are encoded: it folds `..`

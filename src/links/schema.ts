@@ -1,4 +1,4 @@
-/** Short links (API.md, "Short links"): request, stored record and responses. */
+/** Short links (docs/api.md, "Short links"): request, stored record and responses. */
 import { z } from "@hono/zod-openapi";
 import { MAX_EXPIRES_IN } from "../signing/presign";
 import { DownloadFilename, ObjectKey } from "../signing/schema";

@@ -6,7 +6,7 @@
  *   rewrote it could put back a record that a concurrent or not-yet-propagated delete removed.
  * - `linkdel:<code>`: the tombstone a delete leaves. It wins over the record, so a record that a
  *   stale replica still serves is refused wherever the tombstone has arrived.
- * - `linkuses:<code>`: the approximate use count of a `maxUses` link (README, "Short links").
+ * - `linkuses:<code>`: the approximate use count of a `maxUses` link (docs/api.md, "Short links").
  */
 import { z } from "zod";
 import { withDeadline } from "../deadline";

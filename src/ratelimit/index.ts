@@ -1,5 +1,5 @@
 /**
- * Per-tenant and per-subject rate limits (API.md, "Rate limits"). Policies come from the tenant
+ * Per-tenant and per-subject rate limits (docs/api.md and docs/rate-limits.md). Policies come from the tenant
  * record; counters live in KV (default, approximate) or in a Durable Object (`mode: "exact"`).
  * A store failure never becomes a 500: the tenant's `failOpen` decides, and it is logged.
  */

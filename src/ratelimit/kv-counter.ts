@@ -8,7 +8,7 @@
  * contention). An isolate counts locally, writes its shard at most once per SYNC_INTERVAL_MS and
  * learns the other isolates' counts by listing the window's shards (one `list` returns every
  * shard's metadata). The sliding-window estimate combines the previous and current windows.
- * Shards expire on their own (`expirationTtl`). The README states the accuracy and the cost.
+ * Shards expire on their own (`expirationTtl`). docs/rate-limits.md states the accuracy and the cost.
  */
 import type { PolicyOutcome } from "./headers";
 import { decide, settle, windowIndex, type RateWindow } from "./window";

@@ -1,4 +1,4 @@
-/** Admin API (API.md, "Admin endpoints"): tenants in KV, guarded by ADMIN_TOKEN. */
+/** Admin API (docs/api.md, "Admin endpoints"): tenants in KV, guarded by ADMIN_TOKEN. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { checkSecret, type Env, type SecretPurpose } from "../env";
 import { GatewayError } from "../errors";

@@ -2,7 +2,7 @@
  * `GET /demo` and `GET /demo/{file}`: the Uppy demo page (demo/, bundled into the ASSETS binding
  * by scripts/build.mjs). Served only when the `DEMO` var is "1" (`npm start` sets it); otherwise
  * these paths are the same 404 as an unknown route. The page holds no secret and mints no token:
- * the user pastes one (README, "Demo").
+ * the user pastes one (docs/demo.md).
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";

@@ -1,4 +1,4 @@
-/** Short links (API.md, "Short links"): create, read, delete (JWT) and resolve (no auth). */
+/** Short links (docs/api.md, "Short links"): create, read, delete (JWT) and resolve (no auth). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { createLink, deleteLink, linkInfo, linkNotFound, resolveLink } from "../links/service";
 import { CreateLinkRequest, CreateLinkResult, LinkCode, LinkInfo } from "../links/schema";

@@ -1,4 +1,4 @@
-/** `POST /v1/presign` and `POST /v1/presign/batch` (API.md, "Client endpoints"). */
+/** `POST /v1/presign` and `POST /v1/presign/batch` (docs/api.md, "Presigned URLs"). */
 import { createRoute, z } from "@hono/zod-openapi";
 import { GatewayError } from "../errors";
 import { validationError } from "../middleware";
@@ -61,7 +61,7 @@ export const presign = newRouter()
   .openapi(batchRoute, async (c) => {
     const call = callOf(c);
     const { requests } = c.req.valid("json");
-    // One charge per item, valid or not (API.md): the whole batch fits or is refused.
+    // One charge per item, valid or not (docs/api.md): the whole batch fits or is refused.
     await chargeCaller(c, requests.length);
     const results = await Promise.all(
       requests.map(async (item, index) => {

@@ -1,4 +1,4 @@
-/** `/v1/uploads/*`: presigned POST and multipart uploads (API.md, "Client endpoints"). */
+/** `/v1/uploads/*`: presigned POST and multipart uploads (docs/api.md, "Uploads that S3 enforces"). */
 import { createRoute } from "@hono/zod-openapi";
 import {
   AbortRequest,

@@ -33,7 +33,7 @@ export const MAX_PARTS = 10_000;
 
 /**
  * The part count `partSize` aims for. S3 allows 10,000, but the complete call lists every part
- * in a JSON body limited to 64 KiB (API.md), which holds about 1,000 `{partNumber, etag}` pairs.
+ * in a JSON body limited to 64 KiB (docs/api.md), which holds about 1,000 `{partNumber, etag}` pairs.
  */
 export const SUGGESTED_MAX_PARTS = 1000;
 

@@ -1,4 +1,4 @@
-/** Request and response bodies of `POST /v1/presign` and `/v1/presign/batch` (API.md). */
+/** Request and response bodies of `POST /v1/presign` and `/v1/presign/batch` (docs/api.md). */
 import { z } from "@hono/zod-openapi";
 import { MAX_EXPIRES_IN } from "./presign";
 
@@ -8,7 +8,7 @@ const MAX_METADATA_BYTES = 2048;
 const HeaderValue = z.string().regex(/^[\x20-\x7e]*$/, "printable ASCII only");
 
 /**
- * A relative object key. Its rules (API.md, "Keys and prefixes") live in src/keys, which answers
+ * A relative object key. Its rules (docs/api.md, "Keys and prefixes") live in src/keys, which answers
  * `invalid_key` for every broken one, the empty key included; the schema only bounds the size.
  */
 export const ObjectKey = z.string().max(4096).openapi({

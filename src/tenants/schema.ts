@@ -1,5 +1,5 @@
 /**
- * The tenant record (API.md, "Tenant record"): one zod schema is the validation of the admin
+ * The tenant record (docs/configuration.md, "Tenants"): one zod schema is the validation of the admin
  * API, the TypeScript type and the OpenAPI component.
  */
 import { z } from "@hono/zod-openapi";

@@ -1,6 +1,6 @@
 /**
- * Request and response bodies of `/v1/uploads/*` (API.md, "Client endpoints": presigned POST and
- * multipart). Field rules shared with `/v1/presign` (key, bucket, content type, metadata,
+ * Request and response bodies of `/v1/uploads/*` (docs/api.md, "Uploads that S3 enforces":
+ * presigned POST and multipart). Field rules shared with `/v1/presign` (key, bucket, content type, metadata,
  * expiresIn) are taken from PresignRequest, so one rule has one definition.
  */
 import { z } from "@hono/zod-openapi";

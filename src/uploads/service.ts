@@ -1,5 +1,5 @@
 /**
- * Uploads that S3 enforces (API.md, presigned POST and multipart): from a verified caller and a
+ * Uploads that S3 enforces (docs/api.md, presigned POST and multipart): from a verified caller and a
  * request body to a signed POST form or an S3 multipart call. Grants, key, bucket, expiry and
  * the tenant's upload policy are checked here; signing lives in src/signing/, the S3 calls in
  * src/s3/, the upload records in ./records. Knows nothing of Hono; src/routes/uploads.ts calls it.

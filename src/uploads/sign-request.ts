@@ -45,7 +45,7 @@ export type S3RequestKind =
   | "CompleteMultipartUpload"
   | "AbortMultipartUpload";
 
-/** The tenant operation each kind needs (API.md, "Operations"). */
+/** The tenant operation each kind needs (docs/api.md, "Authentication": operations). */
 const OPERATION_OF: Record<S3RequestKind, Operation> = {
   PutObject: "put",
   DeleteObject: "delete",

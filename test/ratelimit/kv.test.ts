@@ -214,7 +214,7 @@ describe("KvRateLimiter across isolates", () => {
   });
 });
 
-describe("KV operations per 1,000 requests (the README's cost figures)", () => {
+describe("KV operations per 1,000 requests (the cost figures of docs/rate-limits.md)", () => {
   const noop = () => undefined;
   for (const [rate, maxPuts, maxLists] of [
     [1000, 1, 3],

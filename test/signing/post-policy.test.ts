@@ -1,6 +1,6 @@
 import { AwsV4Signer } from "aws4fetch";
 import { describe, expect, it } from "vitest";
-import postVector from "../../../shared/vectors/s3-post-policy.json";
+import postVector from "../vectors/s3-post-policy.json";
 import {
   base64OfUtf8,
   bucketUrl,

@@ -1,6 +1,6 @@
 import { AwsClient, AwsV4Signer } from "aws4fetch";
 import { describe, expect, it } from "vitest";
-import getVector from "../../../shared/vectors/s3-presign-get.json";
+import getVector from "../vectors/s3-presign-get.json";
 import { encodeKeyPath } from "../../src/keys";
 import { amzDate, clientFor, objectUrl, presign } from "../../src/signing/presign";
 import type { BucketConfig } from "../../src/tenants/schema";
