@@ -39,6 +39,9 @@ export type Tenant = TenantRecord & {
   readonly version: string;
 };
 
+/** The generation of a tenant stored without metadata; link records without one carry it too. */
+export const FIRST_GENERATION = "0";
+
 interface TenantMetadata {
   generation: string;
   version: string;
@@ -76,41 +79,25 @@ export async function readTenant(
   id: string,
   now: number = Date.now(),
 ): Promise<Tenant | null> {
-  let stored: Map<string, KVNamespaceGetWithMetadataResult<string, TenantMetadata>>;
-  try {
-    stored = await withDeadline(
-      kv.getWithMetadata<TenantMetadata>([tenantKey(id), revokedKey(id)], "text"),
-      "KV",
-    );
-  } catch (cause) {
-    logError("kv_read_failed", { key: tenantKey(id), error: String(cause) });
-    throw new GatewayError("unavailable", "the tenant store cannot be read right now", { cause });
-  }
-  // A missing key is `null` in a bulk read's map, not a result with a null value.
-  const record = stored.get(tenantKey(id)) ?? null;
-  if (record === null || record.value === null) {
+  const stored = await readStored(kv, id);
+  if (stored.raw === null) {
     remember(id, null, now);
     return null;
   }
-  const floor = Number(stored.get(revokedKey(id))?.value ?? 0);
-  const tenant = tenantFrom(
-    id,
-    record.value,
-    record.metadata,
-    Number.isSafeInteger(floor) ? floor : 0,
-  );
+  const tenant = tenantFrom(id, stored.raw, stored.metadata, stored.floor);
   remember(id, tenant, now);
   return tenant;
 }
 
 /**
  * Validates nothing (the route did) and writes a tenant: a replace keeps the stored generation, a
- * create starts a new one. The write is awaited and its failure reported (503).
+ * create starts a new one. The stored record is not parsed, so a PUT also repairs a record that no
+ * longer reads. The write is awaited and its failure reported (503).
  */
 export async function putTenant(kv: KVNamespace, record: TenantRecord): Promise<Tenant> {
-  const existing = await readTenant(kv, record.id);
+  const stored = await readStored(kv, record.id);
   const metadata: TenantMetadata = {
-    generation: existing?.generation ?? newId(),
+    generation: stored.metadata?.generation ?? (stored.raw === null ? newId() : FIRST_GENERATION),
     version: newId(),
   };
   try {
@@ -121,7 +108,7 @@ export async function putTenant(kv: KVNamespace, record: TenantRecord): Promise<
       cause,
     });
   }
-  const tenant = withFloor({ ...record, ...metadata }, existing?.auth.revokedBefore ?? 0);
+  const tenant = withFloor({ ...record, ...metadata }, stored.floor);
   remember(record.id, tenant, Date.now());
   return tenant;
 }
@@ -146,9 +133,14 @@ export async function revokeTenant(
   id: string,
   revokedBefore: number,
 ): Promise<Tenant | null> {
-  const current = await readTenant(kv, id);
-  if (current === null) return null;
-  if (current.auth.revokedBefore >= revokedBefore) return current;
+  const stored = await readStored(kv, id);
+  if (stored.raw === null) {
+    remember(id, null, Date.now());
+    return null;
+  }
+  const current = tenantFrom(id, stored.raw, stored.metadata, stored.floor);
+  // Compared with the floor alone: a PUT may lower the record's own `revokedBefore` later.
+  if (stored.floor >= revokedBefore) return current;
   try {
     await withDeadline(kv.put(revokedKey(id), String(revokedBefore)), "KV");
   } catch (cause) {
@@ -174,6 +166,36 @@ export function clearTenantCache(): void {
   unknown.clear();
 }
 
+interface Stored {
+  /** The record's JSON as stored, `null` when there is none. */
+  raw: string | null;
+  metadata: TenantMetadata | null;
+  /** The revocation floor written by `/revoke`, 0 when none. */
+  floor: number;
+}
+
+/** Both keys of a tenant, in one bulk read. A failing or hanging KV → 503. */
+async function readStored(kv: KVNamespace, id: string): Promise<Stored> {
+  let stored: Map<string, KVNamespaceGetWithMetadataResult<string, TenantMetadata> | null>;
+  try {
+    stored = await withDeadline(
+      kv.getWithMetadata<TenantMetadata>([tenantKey(id), revokedKey(id)], "text"),
+      "KV",
+    );
+  } catch (cause) {
+    logError("kv_read_failed", { key: tenantKey(id), error: String(cause) });
+    throw new GatewayError("unavailable", "the tenant store cannot be read right now", { cause });
+  }
+  // A missing key is `null` in a bulk read's map, not a result with a null value.
+  const record = stored.get(tenantKey(id)) ?? null;
+  const floor = Number(stored.get(revokedKey(id))?.value ?? 0);
+  return {
+    raw: record?.value ?? null,
+    metadata: record?.metadata ?? null,
+    floor: Number.isSafeInteger(floor) ? floor : 0,
+  };
+}
+
 function tenantFrom(
   id: string,
   raw: string,
@@ -191,8 +213,12 @@ function tenantFrom(
     return cached;
   }
   const record = parseStored(id, raw);
-  // A record written before generations existed has none: it is its tenant's first generation.
-  const names = metadata ?? { generation: "0", version: `raw:${raw.length}:${hashOf(raw)}` };
+  // A record written without metadata (before generations, or by `wrangler kv key put` as
+  // `npm start` seeds its demo tenant) belongs to its tenant's first generation.
+  const names = metadata ?? {
+    generation: FIRST_GENERATION,
+    version: `raw:${raw.length}:${hashOf(raw)}`,
+  };
   return withFloor({ ...record, generation: names.generation, version: names.version }, floor);
 }
 

@@ -54,6 +54,18 @@ describe("short links end to end", () => {
     expect(disposition).toMatch(/^attachment; filename="[\x20-\x7e]+"/);
   });
 
+  it("`filename` on a presigned GET downloads with the same Content-Disposition as a link's", async () => {
+    await upload("shared/named.bin", Buffer.from("n"));
+    const filename = "Rapport — résumé (v2).txt";
+    const link = await createLink({ key: "shared/named.bin", filename });
+    const viaLink = await s3Request((await follow(link.url)).headers.get("location") as string);
+    const signed = await presign(token, { method: "GET", key: "shared/named.bin", filename });
+    const viaPresign = await s3Request(signed.url);
+    expect(viaPresign.status).toBe(200);
+    expect(viaPresign.headers["content-disposition"]).toBe(viaLink.headers["content-disposition"]);
+    expect(String(viaPresign.headers["content-disposition"])).toMatch(/^attachment; filename=/);
+  });
+
   it("a deleted link stops at once with the same 404 as an unknown one", async () => {
     await upload("shared/gone.txt", Buffer.from("x"));
     const link = await createLink({ key: "shared/gone.txt" });

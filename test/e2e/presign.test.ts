@@ -214,6 +214,37 @@ describe("GET response overrides", () => {
   });
 });
 
+describe("content types (issue 18)", () => {
+  it("signs the normalised media type, and S3 stores exactly that", async () => {
+    const key = `norm-${RUN}.txt`;
+    const { signed, res } = await put(
+      key,
+      Buffer.from("hello"),
+      "path",
+      'Text/Plain;Charset="utf-8"',
+    );
+    expect(signed.headers["content-type"]).toBe("text/plain; charset=utf-8");
+    expect(res.status, res.body.toString()).toBe(200);
+    const get = await s3Request((await presign(token, { method: "GET", key })).url);
+    expect(get.headers["content-type"]).toBe("text/plain; charset=utf-8");
+  });
+
+  it("a client that sends the value it asked for instead of the signed one is refused", async () => {
+    const signed = await presign(token, {
+      method: "PUT",
+      key: `norm-raw-${RUN}`,
+      contentType: "Text/Plain;Charset=utf-8",
+      contentLength: 5,
+    });
+    const res = await s3Request(signed.url, {
+      method: "PUT",
+      headers: { ...signed.headers, "content-type": "Text/Plain;Charset=utf-8" },
+      body: Buffer.from("hello"),
+    });
+    expect(res.status).toBe(403);
+  });
+});
+
 describe("concurrency", () => {
   it("200 presigns fired at once all produce working URLs", async () => {
     const key = `concurrent-${RUN}.txt`;

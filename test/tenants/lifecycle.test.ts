@@ -113,6 +113,52 @@ describe("revocation stays revoked", () => {
     };
     expect(shown.auth.revokedBefore).toBeGreaterThan(nowSeconds() - 5);
   });
+
+  it("a PUT may lower the record's own revokedBefore, in this isolate too; a revoke's floor stays", async () => {
+    const id = newTenantId();
+    const key = await keyPair("EdDSA");
+    const body = tenantRecord(id, [key.publicJwk]);
+    const withRevokedBefore = (revokedBefore: number) => ({
+      ...body,
+      auth: { ...body.auth, revokedBefore },
+    });
+    const now = nowSeconds();
+    await putTenant(withRevokedBefore(now + 3600));
+    const token = await mintToken(key, { iss: id, iat: now });
+    await expectProblem(await call("/v1/presign", { token, body: GET }), 401, "invalid_token");
+
+    await putTenant(withRevokedBefore(0));
+    const shown = (await (await call(`/admin/tenants/${id}`, { admin: true })).json()) as {
+      auth: { revokedBefore: number };
+    };
+    expect(shown.auth.revokedBefore).toBe(0);
+    expect((await presign(token, GET)).res.status).toBe(200);
+
+    // A revoke while the record's own value is higher still sets the floor, which outlives it.
+    await putTenant(withRevokedBefore(now + 3600));
+    await call(`/admin/tenants/${id}/revoke`, { method: "POST", admin: true });
+    await putTenant(withRevokedBefore(0));
+    const after = (await (await call(`/admin/tenants/${id}`, { admin: true })).json()) as {
+      auth: { revokedBefore: number };
+    };
+    expect(after.auth.revokedBefore).toBeGreaterThan(now);
+    await expectProblem(await call("/v1/presign", { token, body: GET }), 401, "invalid_token");
+  });
+
+  it("a PUT repairs a stored record that no longer reads, keeping its generation", async () => {
+    const id = newTenantId();
+    const key = await keyPair("EdDSA");
+    await putTenant(tenantRecord(id, [key.publicJwk]));
+    const { generation } = await storedTenant(id);
+    await env.KV.put(tenantKey(id), "{ not a tenant", { metadata: { generation, version: "x" } });
+    clearTenantCache();
+    const token = await mintToken(key, { iss: id });
+    await expectProblem(await call("/v1/presign", { token, body: GET }), 503, "unavailable");
+
+    await putTenant(tenantRecord(id, [key.publicJwk]));
+    expect((await storedTenant(id)).generation).toBe(generation);
+    expect((await presign(token, GET)).res.status).toBe(200);
+  });
 });
 
 describe("a deleted tenant leaves nothing to its successor under the same id", () => {
