@@ -669,7 +669,6 @@ const report = {
     "@aws-sdk/s3-request-presigner": versionOf("@aws-sdk/s3-request-presigner"),
     jose: versionOf("jose"),
     hono: versionOf("hono"),
-    "@hono/zod-openapi": versionOf("@hono/zod-openapi"),
     zod: versionOf("zod"),
     tinybench: versionOf("tinybench"),
     autocannon: versionOf("autocannon"),

@@ -2,7 +2,7 @@
  * The Worker's bindings: `Cloudflare.Env` comes from `wrangler types` (worker-configuration.d.ts);
  * secrets are looked up by name because tenants name them (`credentials`, `hmacSecret`).
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { GatewayError } from "./errors";
 import { parseJsonAs } from "./json";
 import { logError } from "./log";
@@ -52,9 +52,9 @@ export function readSecret(env: Env, name: string): string | undefined {
 }
 
 export const S3Credentials = z.strictObject({
-  accessKeyId: z.string().min(1),
-  secretAccessKey: z.string().min(1),
-  sessionToken: z.string().min(1).optional(),
+  accessKeyId: z.string().check(z.minLength(1)),
+  secretAccessKey: z.string().check(z.minLength(1)),
+  sessionToken: z.optional(z.string().check(z.minLength(1))),
 });
 export type S3Credentials = z.infer<typeof S3Credentials>;
 

@@ -1,13 +1,16 @@
-import type { z } from "zod";
+import * as z from "zod/mini";
 
 /** `raw` parsed as JSON and validated by `schema`, or `undefined` when either step fails. */
-export function parseJsonAs<S extends z.ZodType>(schema: S, raw: string): z.output<S> | undefined {
+export function parseJsonAs<S extends z.core.$ZodType>(
+  schema: S,
+  raw: string,
+): z.output<S> | undefined {
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch {
     return undefined;
   }
-  const parsed = schema.safeParse(json);
+  const parsed = z.safeParse(schema, json);
   return parsed.success ? parsed.data : undefined;
 }

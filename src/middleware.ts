@@ -6,7 +6,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
-import type { ZodError } from "zod";
+import type { core } from "zod/mini";
 import { authenticate, type Principal } from "./auth/verify";
 import { corsOrigins, type Env } from "./env";
 import { GatewayError, PROBLEMS, type ProblemCode } from "./errors";
@@ -136,7 +136,7 @@ async function sameSecret(given: string, expected: string): Promise<boolean> {
 }
 
 /** A zod failure as a 400 naming the first offending field. */
-export function validationError(error: ZodError, prefix = ""): GatewayError {
+export function validationError(error: core.$ZodError, prefix = ""): GatewayError {
   const issue = error.issues[0];
   if (issue === undefined) return new GatewayError("invalid_request", "invalid request body");
   const path = [...issue.path];

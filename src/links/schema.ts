@@ -1,7 +1,9 @@
 /** Short links (docs/api.md, "Short links"): request, stored record and responses. */
-import { z } from "@hono/zod-openapi";
+import * as z from "zod/mini";
+import { docs } from "../openapi/route";
 import { MAX_EXPIRES_IN } from "../signing/presign";
-import { DownloadFilename, ObjectKey } from "../signing/schema";
+import { DateTime, DownloadFilename, objectKey } from "../signing/schema";
+import { FIRST_GENERATION } from "../tenants/store";
 
 /** A link lives at least KV's minimum expirationTtl and at most a year. */
 export const MIN_LINK_TTL = 60;
@@ -10,20 +12,24 @@ export const DEFAULT_URL_EXPIRES_IN = 60;
 
 export const LinkCode = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{22}$/, "a link code")
-  .openapi({ example: "q5B0rXyT9m3kP2sLw8vN1A" });
+  .check(z.regex(/^[A-Za-z0-9_-]{22}$/, "a link code"))
+  .register(docs, { example: "q5B0rXyT9m3kP2sLw8vN1A" });
 
 export const CreateLinkRequest = z
   .strictObject({
-    key: ObjectKey.openapi({ example: "reports/2026-q3.pdf" }),
-    bucket: z.string().max(64).optional(),
-    ttl: z.number().int().min(MIN_LINK_TTL).max(MAX_LINK_TTL).openapi({ example: 86400 }),
-    urlExpiresIn: z.number().int().min(1).max(MAX_EXPIRES_IN).optional(),
-    maxUses: z.number().int().min(1).max(1_000_000_000).optional(),
-    exactUses: z.boolean().optional(),
-    filename: DownloadFilename.optional(),
+    key: objectKey({ example: "reports/2026-q3.pdf" }),
+    bucket: z.optional(z.string().check(z.maxLength(64))),
+    ttl: z
+      .int()
+      .check(z.minimum(MIN_LINK_TTL), z.maximum(MAX_LINK_TTL))
+      .register(docs, { example: 86400 }),
+    urlExpiresIn: z.optional(z.int().check(z.minimum(1), z.maximum(MAX_EXPIRES_IN))),
+    maxUses: z.optional(z.int().check(z.minimum(1), z.maximum(1_000_000_000))),
+    exactUses: z.optional(z.boolean()),
+    filename: z.optional(DownloadFilename),
   })
-  .openapi("CreateLinkRequest", {
+  .register(docs, {
+    id: "CreateLinkRequest",
     example: {
       key: "reports/q3.pdf",
       ttl: 86400,
@@ -45,27 +51,29 @@ export const LinkRecord = z.object({
    * same id does not inherit its predecessor's links. "0" is the generation of tenants stored
    * before generations existed (src/tenants/store.ts).
    */
-  generation: z.string().default("0"),
+  generation: z._default(z.string(), FIRST_GENERATION),
   sub: z.string(),
   key: z.string(),
   bucket: z.string(),
-  urlExpiresIn: z.number().int(),
-  maxUses: z.number().int().nullable(),
+  urlExpiresIn: z.int(),
+  maxUses: z.nullable(z.int()),
   exactUses: z.boolean(),
-  filename: z.string().nullable(),
+  filename: z.nullable(z.string()),
   /** Unix seconds. */
-  createdAt: z.number().int(),
-  expiresAt: z.number().int(),
+  createdAt: z.int(),
+  expiresAt: z.int(),
 });
 export type LinkRecord = z.infer<typeof LinkRecord>;
 
 export const CreateLinkResult = z
   .object({
     code: LinkCode,
-    url: z.string().openapi({ example: "https://edgesign.example/l/q5B0rXyT9m3kP2sLw8vN1A" }),
-    expiresAt: z.string().openapi({ format: "date-time" }),
+    url: z
+      .string()
+      .register(docs, { example: "https://edgesign.example/l/q5B0rXyT9m3kP2sLw8vN1A" }),
+    expiresAt: DateTime,
   })
-  .openapi("CreateLinkResult");
+  .register(docs, { id: "CreateLinkResult" });
 
 export const LinkInfo = z
   .object({
@@ -73,13 +81,13 @@ export const LinkInfo = z
     key: z.string(),
     bucket: z.string(),
     sub: z.string(),
-    createdAt: z.string().openapi({ format: "date-time" }),
-    expiresAt: z.string().openapi({ format: "date-time" }),
-    urlExpiresIn: z.number().int(),
-    maxUses: z.number().int().nullable(),
+    createdAt: DateTime,
+    expiresAt: DateTime,
+    urlExpiresIn: z.int(),
+    maxUses: z.nullable(z.int()),
     exactUses: z.boolean(),
-    uses: z.number().int(),
-    filename: z.string().nullable(),
+    uses: z.int(),
+    filename: z.nullable(z.string()),
   })
-  .openapi("LinkInfo");
+  .register(docs, { id: "LinkInfo" });
 export type LinkInfo = z.infer<typeof LinkInfo>;

@@ -1,7 +1,8 @@
 /** Admin API (docs/api.md, "Admin endpoints"): tenants in KV, guarded by ADMIN_TOKEN. */
-import { createRoute, z } from "@hono/zod-openapi";
+import * as z from "zod/mini";
 import { checkSecret, type Env, type SecretPurpose } from "../env";
 import { GatewayError } from "../errors";
+import { createRoute } from "../openapi/route";
 import { TenantId, TenantRecord } from "../tenants/schema";
 import { deleteTenant, putTenant, readTenant, recordOf, revokeTenant } from "../tenants/store";
 import { BEARER, jsonBodyOf, newRouter, problemResponses } from "./common";

@@ -1,6 +1,7 @@
 /** OpenAPI pieces shared by the route files. */
-import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import * as z from "zod/mini";
+import { docs, Router } from "../openapi/route";
 import { validationError, type AppEnv } from "../middleware";
 import { chargeRateLimit } from "../ratelimit";
 import type { CallContext } from "../signing/service";
@@ -10,13 +11,13 @@ export const ProblemSchema = z
   .object({
     type: z.string(),
     title: z.string(),
-    status: z.number().int(),
+    status: z.int(),
     detail: z.string(),
     code: z.enum(Object.keys(PROBLEMS) as [keyof typeof PROBLEMS, ...(keyof typeof PROBLEMS)[]]),
     requestId: z.string(),
-    field: z.string().optional(),
+    field: z.optional(z.string()),
   })
-  .openapi("Problem");
+  .register(docs, { id: "Problem" });
 
 /** The problem+json responses a route may give, for the OpenAPI document. */
 export function problemResponses(...statuses: number[]) {
@@ -31,19 +32,15 @@ export function problemResponses(...statuses: number[]) {
   );
 }
 
-export function jsonBodyOf<T extends z.ZodType>(schema: T) {
+export function jsonBodyOf<T extends z.core.$ZodType>(schema: T) {
   return { required: true, content: { "application/json": { schema } } } as const;
 }
 
 export const BEARER = [{ bearerAuth: [] }];
 
 /** A route group whose request validation failures become 400 problems naming the field. */
-export function newRouter(): OpenAPIHono<AppEnv> {
-  return new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
-      if (!result.success) throw validationError(result.error);
-    },
-  });
+export function newRouter(): Router<AppEnv> {
+  return new Router<AppEnv>((error) => validationError(error));
 }
 
 /**

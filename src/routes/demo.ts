@@ -4,16 +4,17 @@
  * these paths are the same 404 as an unknown route. The page holds no secret and mints no token:
  * the user pastes one (docs/demo.md).
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import * as z from "zod/mini";
 import type { Context } from "hono";
 import { GatewayError } from "../errors";
 import type { AppEnv } from "../middleware";
+import { createRoute, docs } from "../openapi/route";
 import { newRouter, problemResponses } from "./common";
 
 const DEMO_FILE = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "a file of the demo bundle")
-  .openapi({ example: "app.js" });
+  .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "a file of the demo bundle"))
+  .register(docs, { example: "app.js" });
 
 const page = createRoute({
   method: "get",

@@ -1,5 +1,6 @@
 /** `GET /healthz` (no auth). */
-import { createRoute, z } from "@hono/zod-openapi";
+import * as z from "zod/mini";
+import { createRoute } from "../openapi/route";
 import { newRouter } from "./common";
 import { VERSION } from "../version";
 

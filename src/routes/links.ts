@@ -1,5 +1,6 @@
 /** Short links (docs/api.md, "Short links"): create, read, delete (JWT) and resolve (no auth). */
-import { createRoute, z } from "@hono/zod-openapi";
+import * as z from "zod/mini";
+import { createRoute } from "../openapi/route";
 import { createLink, deleteLink, linkInfo, linkNotFound, resolveLink } from "../links/service";
 import { CreateLinkRequest, CreateLinkResult, LinkCode, LinkInfo } from "../links/schema";
 import {
@@ -16,10 +17,7 @@ import {
 const params = z.object({ code: LinkCode });
 
 /** Replaces the router's 400 for a bad `code`: the same 404 as any unknown code. */
-function malformedIsUnknown(result: { success: boolean }): undefined {
-  if (!result.success) throw linkNotFound();
-  return undefined;
-}
+const malformedIsUnknown = () => linkNotFound();
 
 const createRouteDef = createRoute({
   method: "post",

@@ -1,7 +1,8 @@
 /** `POST /v1/presign` and `POST /v1/presign/batch` (docs/api.md, "Presigned URLs"). */
-import { createRoute, z } from "@hono/zod-openapi";
+import * as z from "zod/mini";
 import { GatewayError } from "../errors";
 import { validationError } from "../middleware";
+import { createRoute } from "../openapi/route";
 import { BatchRequest, PresignRequest, PresignResult } from "../signing/schema";
 import { presignForCaller } from "../signing/service";
 import {
@@ -32,7 +33,7 @@ const presignRoute = createRoute({
 });
 
 const BatchItem = z.union([
-  PresignResult.extend({ ok: z.literal(true) }),
+  z.extend(PresignResult, { ok: z.literal(true) }),
   z.object({ ok: z.literal(false), error: ProblemSchema }),
 ]);
 
@@ -66,7 +67,7 @@ export const presign = newRouter()
     const results = await Promise.all(
       requests.map(async (item, index) => {
         try {
-          const parsed = PresignRequest.safeParse(item);
+          const parsed = z.safeParse(PresignRequest, item);
           if (!parsed.success) throw validationError(parsed.error, `requests.${index}.`);
           return { ok: true as const, ...(await presignForCaller(call, parsed.data)) };
         } catch (error) {

@@ -2,7 +2,7 @@
  * `POST /v1/uploads/sign-request`: presign one S3 request a client such as Uppy's `@uppy/aws-s3`
  * makes itself (its `signRequest` option). The rules live in src/uploads/sign-request.ts.
  */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute } from "../openapi/route";
 import { signS3RequestForCaller } from "../uploads/sign-request";
 import { SignS3Request, SignS3Result } from "../uploads/sign-request-schema";
 import { BEARER, callOf, chargeCaller, jsonBodyOf, newRouter, problemResponses } from "./common";

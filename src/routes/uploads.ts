@@ -1,5 +1,5 @@
 /** `/v1/uploads/*`: presigned POST and multipart uploads (docs/api.md, "Uploads that S3 enforces"). */
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute } from "../openapi/route";
 import {
   AbortRequest,
   CompleteRequest,

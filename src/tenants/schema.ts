@@ -2,8 +2,9 @@
  * The tenant record (docs/configuration.md, "Tenants"): one zod schema is the validation of the admin
  * API, the TypeScript type and the OpenAPI component.
  */
-import { z } from "@hono/zod-openapi";
+import * as z from "zod/mini";
 import { prefixProblem } from "../keys";
+import { docs } from "../openapi/route";
 
 export const OPERATIONS = ["get", "head", "put", "delete", "post", "multipart", "link"] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -15,8 +16,8 @@ export type Algorithm = (typeof ALGORITHMS)[number];
 
 export const TenantId = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "1-63 characters: a-z, 0-9, '-', '_'")
-  .openapi({ example: "acme" });
+  .check(z.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "1-63 characters: a-z, 0-9, '-', '_'"))
+  .register(docs, { example: "acme" });
 
 /**
  * A Worker secret's name (never its value). What the secret must hold is checked where the
@@ -24,8 +25,8 @@ export const TenantId = z
  */
 export const SecretName = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "a Worker secret name such as S3_MAIN")
-  .openapi({
+  .check(z.regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "a Worker secret name such as S3_MAIN"))
+  .register(docs, {
     example: "S3_MAIN",
     description:
       "The name of a Worker secret that is set and is none of the Worker's own vars, bindings " +
@@ -38,35 +39,39 @@ const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"] as con
 const PublicJwk = z
   .looseObject({
     kty: z.enum(["EC", "OKP", "RSA"]),
-    kid: z.string().max(256).optional(),
-    alg: z.enum(ASYMMETRIC_ALGORITHMS).optional(),
-    use: z.literal("sig").optional(),
+    kid: z.optional(z.string().check(z.maxLength(256))),
+    alg: z.optional(z.enum(ASYMMETRIC_ALGORITHMS)),
+    use: z.optional(z.literal("sig")),
   })
-  .superRefine((jwk, ctx) => {
-    for (const member of PRIVATE_JWK_MEMBERS) {
-      if (member in jwk) {
-        ctx.addIssue({
-          code: "custom",
-          path: [member],
-          message: "only public keys belong in a tenant's JWKS",
-        });
+  .check(
+    z.superRefine((jwk, ctx) => {
+      for (const member of PRIVATE_JWK_MEMBERS) {
+        if (member in jwk) {
+          ctx.addIssue({
+            code: "custom",
+            path: [member],
+            message: "only public keys belong in a tenant's JWKS",
+          });
+        }
       }
-    }
-  });
+    }),
+  );
 
-const HttpsUrl = z.url({ protocol: /^https$/ }).max(2048);
+const HttpsUrl = z.url({ protocol: /^https$/ }).check(z.maxLength(2048));
 
 /** A prefix: a valid key followed by '/'. `{sub}` stands in for the subject when allowed. */
 function prefixSchema(options: { allowEmpty: boolean; allowSub: boolean }) {
-  return z.string().superRefine((prefix, ctx) => {
-    if (prefix === "" && !options.allowEmpty) {
-      ctx.addIssue({ code: "custom", message: "the prefix must not be empty" });
-      return;
-    }
-    const concrete = options.allowSub ? prefix.replaceAll("{sub}", "sub") : prefix;
-    const problem = prefixProblem(concrete);
-    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
-  });
+  return z.string().check(
+    z.superRefine((prefix, ctx) => {
+      if (prefix === "" && !options.allowEmpty) {
+        ctx.addIssue({ code: "custom", message: "the prefix must not be empty" });
+        return;
+      }
+      const concrete = options.allowSub ? prefix.replaceAll("{sub}", "sub") : prefix;
+      const problem = prefixProblem(concrete);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    }),
+  );
 }
 
 /** URLs are built from the endpoint's origin: a path, query, fragment or user info would be lost. */
@@ -98,128 +103,142 @@ function isLoopbackHost(hostname: string): boolean {
 /** Content-type patterns such as `image/png`, `image/*` or `*\/*`. */
 const ContentTypePattern = z
   .string()
-  .regex(/^([a-z0-9!#$&^_.+-]+|\*)\/([a-z0-9!#$&^_.+-]+|\*)$/i, "a type/subtype pattern");
+  .check(z.regex(/^([a-z0-9!#$&^_.+-]+|\*)\/([a-z0-9!#$&^_.+-]+|\*)$/i, "a type/subtype pattern"));
 
 export const BucketConfig = z
   .strictObject({
     endpoint: z
       .url({ protocol: /^https?$/ })
-      .refine((url) => isOrigin(url), "an origin: no path, query, fragment or user info")
-      .refine(
-        (url) => new URL(url).protocol === "https:" || isLoopbackHost(new URL(url).hostname),
-        "https, or http only for a loopback host (127.0.0.0/8, [::1], localhost, *.localhost)",
+      .check(
+        z.refine((url) => isOrigin(url), "an origin: no path, query, fragment or user info"),
+        z.refine(
+          (url) => new URL(url).protocol === "https:" || isLoopbackHost(new URL(url).hostname),
+          "https, or http only for a loopback host (127.0.0.0/8, [::1], localhost, *.localhost)",
+        ),
       )
-      .openapi({
+      .register(docs, {
         example: "https://s3.us-east-1.amazonaws.com",
         description: "An https origin; plain http only for 127.0.0.0/8, [::1] and localhost.",
       }),
     bucket: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name (3-63 a-z 0-9 . -)"),
-    region: z
-      .string()
-      .regex(/^[a-z0-9-]{1,64}$/)
-      .default("us-east-1"),
-    style: z.enum(["path", "virtual"]).default("virtual"),
+      .check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name (3-63 a-z 0-9 . -)")),
+    region: z._default(z.string().check(z.regex(/^[a-z0-9-]{1,64}$/)), "us-east-1"),
+    style: z._default(z.enum(["path", "virtual"]), "virtual"),
     credentials: SecretName,
-    supportsPost: z.boolean().default(true),
+    supportsPost: z._default(z.boolean(), true),
   })
-  .refine(
-    (bucket) =>
-      bucket.style === "path" || !/^(\d+\.){3}\d+$|^\[/.test(new URL(bucket.endpoint).hostname),
-    { path: ["style"], message: "virtual-host style needs a host name endpoint, not an IP" },
+  .check(
+    z.refine(
+      (bucket) =>
+        bucket.style === "path" || !/^(\d+\.){3}\d+$|^\[/.test(new URL(bucket.endpoint).hostname),
+      { path: ["style"], message: "virtual-host style needs a host name endpoint, not an IP" },
+    ),
   );
 export type BucketConfig = z.infer<typeof BucketConfig>;
 
 const RateLimitWindow = z.strictObject({
-  limit: z.number().int().min(1).max(1_000_000_000),
-  period: z.number().int().min(1).max(86_400),
+  limit: z.int().check(z.minimum(1), z.maximum(1_000_000_000)),
+  period: z.int().check(z.minimum(1), z.maximum(86_400)),
 });
 
 export const TenantRecord = z
   .strictObject({
     id: TenantId,
-    disabled: z.boolean().default(false),
+    disabled: z._default(z.boolean(), false),
     auth: z
       .strictObject({
-        jwks: z
-          .strictObject({ keys: z.array(PublicJwk).max(32) })
-          .nullable()
-          .default(null),
-        jwksUrl: HttpsUrl.nullable().default(null),
-        hmacSecret: SecretName.nullable().default(null),
-        algorithms: z.array(z.enum(ALGORITHMS)).min(1).default(["EdDSA", "ES256", "RS256"]),
-        maxTokenLifetime: z.number().int().min(1).max(86_400).default(900),
-        revokedBefore: z.number().int().min(0).default(0),
+        jwks: z._default(
+          z.nullable(z.strictObject({ keys: z.array(PublicJwk).check(z.maxLength(32)) })),
+          null,
+        ),
+        jwksUrl: z._default(z.nullable(HttpsUrl), null),
+        hmacSecret: z._default(z.nullable(SecretName), null),
+        algorithms: z._default(z.array(z.enum(ALGORITHMS)).check(z.minLength(1)), [
+          "EdDSA",
+          "ES256",
+          "RS256",
+        ]),
+        maxTokenLifetime: z._default(z.int().check(z.minimum(1), z.maximum(86_400)), 900),
+        revokedBefore: z._default(z.int().check(z.minimum(0)), 0),
       })
-      .superRefine((auth, ctx) => {
-        if (auth.jwks === null && auth.jwksUrl === null && auth.hmacSecret === null) {
-          ctx.addIssue({ code: "custom", message: "one of jwks, jwksUrl or hmacSecret is needed" });
-        }
-        if (auth.algorithms.includes("HS256") && auth.hmacSecret === null) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["algorithms"],
-            message: "HS256 needs auth.hmacSecret (a Worker secret name)",
-          });
-        }
-        if (auth.hmacSecret !== null && !auth.algorithms.includes("HS256")) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["hmacSecret"],
-            message: "hmacSecret is only used when algorithms includes HS256",
-          });
-        }
-      }),
-    prefix: prefixSchema({ allowEmpty: false, allowSub: false }).openapi({ example: "acme/" }),
-    subjectPrefix: prefixSchema({ allowEmpty: true, allowSub: true }).default("users/{sub}/"),
-    buckets: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), BucketConfig),
+      .check(
+        z.superRefine((auth, ctx) => {
+          if (auth.jwks === null && auth.jwksUrl === null && auth.hmacSecret === null) {
+            ctx.addIssue({
+              code: "custom",
+              message: "one of jwks, jwksUrl or hmacSecret is needed",
+            });
+          }
+          if (auth.algorithms.includes("HS256") && auth.hmacSecret === null) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["algorithms"],
+              message: "HS256 needs auth.hmacSecret (a Worker secret name)",
+            });
+          }
+          if (auth.hmacSecret !== null && !auth.algorithms.includes("HS256")) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["hmacSecret"],
+              message: "hmacSecret is only used when algorithms includes HS256",
+            });
+          }
+        }),
+      ),
+    prefix: prefixSchema({ allowEmpty: false, allowSub: false }).register(docs, {
+      example: "acme/",
+    }),
+    subjectPrefix: z._default(prefixSchema({ allowEmpty: true, allowSub: true }), "users/{sub}/"),
+    buckets: z.record(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/)), BucketConfig),
     defaultBucket: z.string(),
-    operations: z.array(z.enum(OPERATIONS)).default([...OPERATIONS]),
-    defaultExpiresIn: z.number().int().min(1).max(604_800).default(900),
-    maxExpiresIn: z.number().int().min(1).max(604_800).default(3600),
-    upload: z
-      .strictObject({
-        maxBytes: z
-          .number()
-          .int()
-          .min(1)
-          .max(5 * 1024 ** 4)
-          .optional(),
-        contentTypes: z.array(ContentTypePattern).max(64).optional(),
-        requireChecksum: z.boolean().default(false),
-      })
-      .default({ requireChecksum: false }),
-    rateLimit: z
-      .strictObject({
-        tenant: RateLimitWindow.optional(),
-        subject: RateLimitWindow.optional(),
+    operations: z._default(z.array(z.enum(OPERATIONS)), [...OPERATIONS]),
+    defaultExpiresIn: z._default(z.int().check(z.minimum(1), z.maximum(604_800)), 900),
+    maxExpiresIn: z._default(z.int().check(z.minimum(1), z.maximum(604_800)), 3600),
+    upload: z._default(
+      z.strictObject({
+        maxBytes: z.optional(z.int().check(z.minimum(1), z.maximum(5 * 1024 ** 4))),
+        contentTypes: z.optional(z.array(ContentTypePattern).check(z.maxLength(64))),
+        requireChecksum: z._default(z.boolean(), false),
+      }),
+      { requireChecksum: false },
+    ),
+    rateLimit: z.optional(
+      z.strictObject({
+        tenant: z.optional(RateLimitWindow),
+        subject: z.optional(RateLimitWindow),
         /** "kv": approximate, cheap (default); "exact": a Durable Object per tenant. */
-        mode: z.enum(["kv", "exact"]).default("kv"),
+        mode: z._default(z.enum(["kv", "exact"]), "kv"),
         /** When the counter store fails: admit (true, default) or refuse with 503. */
-        failOpen: z.boolean().default(true),
-      })
-      .optional(),
+        failOpen: z._default(z.boolean(), true),
+      }),
+    ),
   })
-  .superRefine((tenant, ctx) => {
-    if (Object.keys(tenant.buckets).length === 0) {
-      ctx.addIssue({ code: "custom", path: ["buckets"], message: "at least one bucket is needed" });
-    }
-    if (!Object.hasOwn(tenant.buckets, tenant.defaultBucket)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["defaultBucket"],
-        message: "must name one of buckets",
-      });
-    }
-    if (tenant.defaultExpiresIn > tenant.maxExpiresIn) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["defaultExpiresIn"],
-        message: "must not exceed maxExpiresIn",
-      });
-    }
-  })
-  .openapi("TenantRecord");
+  .check(
+    z.superRefine((tenant, ctx) => {
+      if (Object.keys(tenant.buckets).length === 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["buckets"],
+          message: "at least one bucket is needed",
+        });
+      }
+      if (!Object.hasOwn(tenant.buckets, tenant.defaultBucket)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["defaultBucket"],
+          message: "must name one of buckets",
+        });
+      }
+      if (tenant.defaultExpiresIn > tenant.maxExpiresIn) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["defaultExpiresIn"],
+          message: "must not exceed maxExpiresIn",
+        });
+      }
+    }),
+  )
+  .register(docs, { id: "TenantRecord" });
 
 export type TenantRecord = z.infer<typeof TenantRecord>;

@@ -8,7 +8,7 @@
  * record written in one location may be missing elsewhere for ~60 s), so a missing record is not a
  * refusal: callers then ask S3 itself (ListParts) whether the upload exists under the key.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
 import { GatewayError } from "../errors";
 import { parseJsonAs } from "../json";
 import { logError } from "../log";

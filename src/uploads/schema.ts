@@ -3,10 +3,11 @@
  * presigned POST and multipart). Field rules shared with `/v1/presign` (key, bucket, content type, metadata,
  * expiresIn) are taken from PresignRequest, so one rule has one definition.
  */
-import { z } from "@hono/zod-openapi";
+import * as z from "zod/mini";
+import { docs } from "../openapi/route";
 import { MAX_PARTS, MAX_PART_SIZE } from "../s3/multipart";
 import { MAX_POST_BYTES } from "../signing/post-policy";
-import { PresignRequest } from "../signing/schema";
+import { AliasUsed, DateTime, FullKey, PresignRequest } from "../signing/schema";
 
 const { key, bucket, contentType, metadata, expiresIn } = PresignRequest.shape;
 
@@ -17,25 +18,25 @@ const MAX_OBJECT_BYTES = 5 * 1024 ** 4;
 export const MAX_SIGN_PARTS = 100;
 
 /**
- * An S3 upload id: opaque printable ASCII. Bounded so `upload:<tenant>:<id>` stays under KV's
- * 512-byte key limit (AWS ids are ~100-200 characters, radosgw's ~35).
+ * An S3 upload id: opaque printable ASCII. Bounded so `upload:<tenant>:<generation>:<id>` stays
+ * under KV's 512-byte key limit (AWS ids are ~100-200 characters, radosgw's ~35).
  */
 const UploadId = z
   .string()
-  .regex(/^[\x21-\x7e]{1,400}$/, "an upload id from POST /v1/uploads/multipart")
-  .openapi({ example: "2~l-rJHmIWkXqyAwfSgjNmTNsLKmL55xa" });
+  .check(z.regex(/^[\x21-\x7e]{1,400}$/, "an upload id from POST /v1/uploads/multipart"))
+  .register(docs, { example: "2~l-rJHmIWkXqyAwfSgjNmTNsLKmL55xa" });
 
-const PartNumber = z.number().int().min(1).max(MAX_PARTS);
+const PartNumber = z.int().check(z.minimum(1), z.maximum(MAX_PARTS));
 
 /** An ETag as S3 returned it for a part, quotes included or not. */
 const ETag = z
   .string()
-  .regex(/^[\x20-\x7e]{1,512}$/, "printable ASCII")
-  .openapi({ example: '"b54357faf0632cce46e942fa68356b38"' });
+  .check(z.regex(/^[\x20-\x7e]{1,512}$/, "printable ASCII"))
+  .register(docs, { example: '"b54357faf0632cce46e942fa68356b38"' });
 
 /** A list whose items' `numberOf(item)` must not repeat; the issue names the repeated item. */
 function unique<T>(numberOf: (item: T) => number, what: string) {
-  return (items: T[], ctx: z.RefinementCtx) => {
+  return z.superRefine<T[]>((items, ctx) => {
     const seen = new Set<number>();
     items.forEach((item, index) => {
       const n = numberOf(item);
@@ -44,7 +45,7 @@ function unique<T>(numberOf: (item: T) => number, what: string) {
       }
       seen.add(n);
     });
-  };
+  });
 }
 
 export const PostUploadRequest = z
@@ -52,37 +53,33 @@ export const PostUploadRequest = z
     key,
     bucket,
     contentType,
-    maxBytes: z
-      .number()
-      .int()
-      .min(1)
-      .max(MAX_POST_BYTES)
-      .optional()
-      .openapi({ description: "largest file accepted; capped by the tenant's upload.maxBytes" }),
+    maxBytes: z.optional(z.int().check(z.minimum(1), z.maximum(MAX_POST_BYTES))).register(docs, {
+      description: "largest file accepted; capped by the tenant's upload.maxBytes",
+    }),
     expiresIn,
     metadata,
     successActionStatus: z
-      .union([z.literal(200), z.literal(201), z.literal(204)])
-      .optional()
-      .openapi({ description: "status S3 answers a successful upload with (default 204)" }),
+      .optional(z.union([z.literal(200), z.literal(201), z.literal(204)]))
+      .register(docs, { description: "status S3 answers a successful upload with (default 204)" }),
   })
-  .openapi("PostUploadRequest", {
+  .register(docs, {
+    id: "PostUploadRequest",
     example: { key: "avatar.png", contentType: "image/png", maxBytes: 1048576 },
   });
 export type PostUploadRequest = z.infer<typeof PostUploadRequest>;
 
 export const PostUploadResult = z
   .object({
-    url: z.string().openapi({ description: "the form's action (the bucket URL)" }),
-    fields: z.record(z.string(), z.string()).openapi({
+    url: z.string().register(docs, { description: "the form's action (the bucket URL)" }),
+    fields: z.record(z.string(), z.string()).register(docs, {
       description: "form fields to send in this order, followed by the file as the last field",
     }),
-    expiresAt: z.string().openapi({ format: "date-time" }),
-    maxBytes: z.number().int().openapi({ description: "largest file S3 will accept" }),
-    bucket: z.string().openapi({ description: "the bucket alias used" }),
-    key: z.string().openapi({ description: "the full object key" }),
+    expiresAt: DateTime,
+    maxBytes: z.int().register(docs, { description: "largest file S3 will accept" }),
+    bucket: AliasUsed,
+    key: FullKey,
   })
-  .openapi("PostUploadResult");
+  .register(docs, { id: "PostUploadResult" });
 export type PostUploadResult = z.infer<typeof PostUploadResult>;
 
 export const MultipartCreateRequest = z
@@ -91,14 +88,11 @@ export const MultipartCreateRequest = z
     bucket,
     contentType,
     size: z
-      .number()
-      .int()
-      .min(0)
-      .max(MAX_OBJECT_BYTES)
-      .optional()
-      .openapi({ description: "expected object size in bytes: checked, and sets partSize" }),
+      .optional(z.int().check(z.minimum(0), z.maximum(MAX_OBJECT_BYTES)))
+      .register(docs, { description: "expected object size in bytes: checked, and sets partSize" }),
   })
-  .openapi("MultipartCreateRequest", {
+  .register(docs, {
+    id: "MultipartCreateRequest",
     example: { key: "video.mp4", contentType: "video/mp4", size: 1073741824 },
   });
 export type MultipartCreateRequest = z.infer<typeof MultipartCreateRequest>;
@@ -106,62 +100,64 @@ export type MultipartCreateRequest = z.infer<typeof MultipartCreateRequest>;
 export const MultipartCreateResult = z
   .object({
     uploadId: z.string(),
-    key: z.string().openapi({ description: "the full object key" }),
-    bucket: z.string().openapi({ description: "the bucket alias used" }),
-    partSize: z.number().int().min(1).max(MAX_PART_SIZE).openapi({
+    key: FullKey,
+    bucket: AliasUsed,
+    partSize: z.int().check(z.minimum(1), z.maximum(MAX_PART_SIZE)).register(docs, {
       description: "suggested size of every part but the last (≥ 5 MiB, whole MiB)",
     }),
   })
-  .openapi("MultipartCreateResult");
+  .register(docs, { id: "MultipartCreateResult" });
 
 export const SignPartsRequest = z
   .strictObject({
     key,
     bucket,
     uploadId: UploadId,
-    partNumbers: z
-      .array(PartNumber)
-      .min(1)
-      .max(MAX_SIGN_PARTS)
-      .superRefine(unique((n) => n, "part number")),
+    partNumbers: z.array(PartNumber).check(
+      z.minLength(1),
+      z.maxLength(MAX_SIGN_PARTS),
+      unique<number>((n) => n, "part number"),
+    ),
     expiresIn,
   })
-  .openapi("SignPartsRequest");
+  .register(docs, { id: "SignPartsRequest" });
 export type SignPartsRequest = z.infer<typeof SignPartsRequest>;
 
 export const SignPartsResult = z
   .object({
-    parts: z.array(z.object({ partNumber: z.number().int(), url: z.string() })),
-    expiresAt: z.string().openapi({ format: "date-time" }),
+    parts: z.array(z.object({ partNumber: z.int(), url: z.string() })),
+    expiresAt: DateTime,
   })
-  .openapi("SignPartsResult");
+  .register(docs, { id: "SignPartsResult" });
+
+const CompletedPart = z.strictObject({ partNumber: PartNumber, etag: ETag });
 
 export const CompleteRequest = z
   .strictObject({
     key,
     bucket,
     uploadId: UploadId,
-    parts: z
-      .array(z.strictObject({ partNumber: PartNumber, etag: ETag }))
-      .min(1)
-      .max(MAX_PARTS)
-      .superRefine(unique((part) => part.partNumber, "part number")),
+    parts: z.array(CompletedPart).check(
+      z.minLength(1),
+      z.maxLength(MAX_PARTS),
+      unique<z.infer<typeof CompletedPart>>((part) => part.partNumber, "part number"),
+    ),
   })
-  .openapi("MultipartCompleteRequest");
+  .register(docs, { id: "MultipartCompleteRequest" });
 export type CompleteRequest = z.infer<typeof CompleteRequest>;
 
 export const CompleteResult = z
   .object({
-    key: z.string().openapi({ description: "the full object key" }),
+    key: FullKey,
     bucket: z.string(),
     etag: z.string(),
-    size: z.number().int().openapi({ description: "the object's size in bytes" }),
+    size: z.int().register(docs, { description: "the object's size in bytes" }),
   })
-  .openapi("MultipartCompleteResult");
+  .register(docs, { id: "MultipartCompleteResult" });
 
 export const AbortRequest = z
   .strictObject({ key, bucket, uploadId: UploadId })
-  .openapi("MultipartAbortRequest");
+  .register(docs, { id: "MultipartAbortRequest" });
 export type AbortRequest = z.infer<typeof AbortRequest>;
 
 export const ListPartsQuery = z.strictObject({ key, bucket, uploadId: UploadId });
@@ -169,8 +165,6 @@ export type ListPartsQuery = z.infer<typeof ListPartsQuery>;
 
 export const ListPartsResult = z
   .object({
-    parts: z.array(
-      z.object({ partNumber: z.number().int(), etag: z.string(), size: z.number().int() }),
-    ),
+    parts: z.array(z.object({ partNumber: z.int(), etag: z.string(), size: z.int() })),
   })
-  .openapi("MultipartPartsResult");
+  .register(docs, { id: "MultipartPartsResult" });

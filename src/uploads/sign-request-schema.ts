@@ -3,8 +3,9 @@
  * Uppy's `signRequest(request)` and of its answer: the validation, the OpenAPI components and the
  * types (test/client/types.test.ts holds the typed client's copies to them).
  */
-import { z } from "@hono/zod-openapi";
-import { ObjectKey, PresignRequest } from "../signing/schema";
+import * as z from "zod/mini";
+import { docs } from "../openapi/route";
+import { DateTime, FullKey, objectKey, PresignRequest } from "../signing/schema";
 
 const { bucket, contentType, expiresIn } = PresignRequest.shape;
 
@@ -14,22 +15,20 @@ export const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 export const SignS3Request = z
   .strictObject({
     method: z.enum(["PUT", "POST", "GET", "DELETE"]),
-    key: ObjectKey.openapi({
+    key: objectKey({
       description:
         "PutObject and CreateMultipartUpload: the relative key; every other request: the full " +
         "key returned by those",
       example: "3f1c-cat.jpg",
     }),
-    uploadId: z
-      .string()
-      .regex(/^[\x21-\x7e]{1,400}$/, "an S3 upload id")
-      .optional(),
-    partNumber: z.number().int().min(1).max(10_000).optional(),
+    uploadId: z.optional(z.string().check(z.regex(/^[\x21-\x7e]{1,400}$/, "an S3 upload id"))),
+    partNumber: z.optional(z.int().check(z.minimum(1), z.maximum(10_000))),
     contentType,
     expiresIn,
     bucket,
   })
-  .openapi("SignS3Request", {
+  .register(docs, {
+    id: "SignS3Request",
     description: "One S3 request to presign, as @uppy/aws-s3 passes it to `signRequest`",
   });
 export type SignS3Request = z.infer<typeof SignS3Request>;
@@ -38,14 +37,14 @@ export const SignS3Result = z
   .object({
     url: z.string(),
     method: z.enum(["PUT", "POST", "GET", "DELETE"]),
-    key: z.string().openapi({ description: "the full object key" }),
-    headers: z.record(z.string(), z.string()).optional().openapi({
+    key: FullKey,
+    headers: z.optional(z.record(z.string(), z.string())).register(docs, {
       description: "signed headers to send with the request (never browser-forbidden ones)",
     }),
-    fields: z.record(z.string(), z.string()).optional().openapi({
+    fields: z.optional(z.record(z.string(), z.string())).register(docs, {
       description: "PutObject only: POST policy form fields; upload with a form POST to url",
     }),
-    expiresAt: z.string().openapi({ format: "date-time" }),
+    expiresAt: DateTime,
   })
-  .openapi("SignS3Result");
+  .register(docs, { id: "SignS3Result" });
 export type SignS3Result = z.infer<typeof SignS3Result>;

@@ -4,7 +4,7 @@
  * answers fits the client's type. Checked by tsc (`npm run typecheck`); the test body only runs
  * the no-op assertions.
  */
-import type { z } from "@hono/zod-openapi";
+import type * as z from "zod/mini";
 import { describe, expectTypeOf, it } from "vitest";
 import type * as client from "../../src/client/types";
 import type { Problem } from "../../src/errors";
