@@ -115,6 +115,30 @@ describe("S3 multipart calls", () => {
     expect(error.code).toBe("upstream_error");
   });
 
+  it("an answer with a DOCTYPE, bad nesting or over 1 MiB is an unreadable 502, whatever it holds", async () => {
+    const created = (body: string) =>
+      `<InitiateMultipartUploadResult>${body}</InitiateMultipartUploadResult>`;
+    for (const body of [
+      `<!DOCTYPE r [<!ENTITY id "u1">]>${created("<UploadId>&id;</UploadId>")}`,
+      created("<UploadId>u1</UploadId>").replace("</UploadId>", ""),
+      `${created("<UploadId>u1</UploadId>")}<UploadId>u2</UploadId>`,
+      created(`<UploadId>u1</UploadId><Owner>${" ".repeat(1024 ** 2)}</Owner>`),
+    ]) {
+      vi.stubGlobal(
+        "fetch",
+        vi.fn(async () => new Response(body)),
+      );
+      const error = await gatewayErrorOf(createMultipartUpload(target(), undefined));
+      expect(error.code).toBe("upstream_error");
+      expect(error.message).toContain("unreadable");
+    }
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => new Response(created("<UploadId>u1</UploadId>"))),
+    );
+    expect(await createMultipartUpload(target(), undefined)).toBe("u1");
+  });
+
   it("maps S3 errors: NoSuchUpload/NoSuchKey → 404, InvalidPart → 400, others → 502 naming the code", async () => {
     const s3 = new FakeS3().install();
     expect((await gatewayErrorOf(listParts(target(), "nope"))).code).toBe("not_found");
