@@ -3,8 +3,12 @@
 // inside workerd, load-tests the gateway under `wrangler dev` with autocannon, counts KV and
 // secret operations per URL and prices them. Prints the tables and writes
 // bench/results/latest.json. Loopback only; every server it starts is stopped, even on failure.
+// Cold start (issue 19: bundle, startup, first request, against the bare Worker of bench/bare)
+// is measured by scripts/bench-cold.mjs.
 //
-// Options: --connections N (10) and --duration S (8) for the load test, --skip-load, --skip-node.
+// Options: --connections N (10) and --duration S (8) for the load test, --skip-load, --skip-node,
+// --cold-runs N (7) runs/samples of each cold-start measurement, --only-cold (just that part),
+// --skip-cold.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -16,6 +20,7 @@ import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { build } from "esbuild";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { COLD_TARGETS, coldChecks, coldTables, runColdStart } from "./bench-cold.mjs";
 import { freePort } from "./free-port.mjs";
 import { waitForAnswer } from "./wait-for-answer.mjs";
 
@@ -30,6 +35,9 @@ const { values: options } = parseArgs({
     duration: { type: "string", default: "8" },
     "skip-load": { type: "boolean", default: false },
     "skip-node": { type: "boolean", default: false },
+    "cold-runs": { type: "string", default: "7" },
+    "only-cold": { type: "boolean", default: false },
+    "skip-cold": { type: "boolean", default: false },
   },
 });
 const LOAD = {
@@ -53,15 +61,19 @@ const PRICES = {
   kvListsPerMillion: 5.0,
 };
 
-/** Targets of issue 10 (ratios measured inside workerd, in this run). */
+/**
+ * Targets of issues 10 and 19 (ratios measured inside workerd, in this run). Issue 19 replaced
+ * the absolute µs targets of a /v1/presign by ratios to rows of the same run; its cold-start
+ * targets are in scripts/bench-cold.mjs (COLD_TARGETS).
+ */
 const TARGETS = {
   sdkOverEdgesign: 7,
   naiveAws4fetchOverEdgesign: 1.7,
   edgesignOverFloorMax: 3,
-  presignNewTokenP50Us: 150,
-  presignRepeatedTokenP50Us: 80,
+  repeatedTokenOverOneHandlerMax: 1.15,
+  newTokenOverJwtVerifyPlusRepeatedMax: 1.15,
   batch100P50Us: 5000,
-  loadPresignOverHealthz: 0.5,
+  loadPresignOverHealthz: 0.6,
 };
 
 /**
@@ -107,13 +119,19 @@ function stopServer(server) {
 function stopAll() {
   for (const server of [...servers]) stopServer(server);
 }
+/** Registers a detached child process as a server (stopped with the others); returns unregister. */
+function track(child) {
+  const server = { name: "child", child };
+  servers.add(server);
+  return () => servers.delete(server);
+}
 // Bounded in time whatever happens: a stuck server or connection must not keep the run going.
 setTimeout(() => {
-  console.error("bench: still running after 8 minutes; stopping the servers and giving up");
+  console.error("bench: still running after 12 minutes; stopping the servers and giving up");
   stopAll();
   rmSync(work, { recursive: true, force: true });
   process.exit(1);
-}, 8 * 60_000).unref();
+}, 12 * 60_000).unref();
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
     stopAll();
@@ -679,13 +697,14 @@ const report = {
     requests:
       "1,000 requests per sample (batch: 20 requests = 2,000 URLs); 2 warm-up + 7 measured samples",
     load: LOAD,
+    coldRuns: Number(options["cold-runs"]),
   },
   prices: PRICES,
-  targets: TARGETS,
+  targets: { ...TARGETS, ...COLD_TARGETS },
 };
 
-let exitCode = 0;
-try {
+/** Signers (Node, workerd), whole requests and the load test, measured into `report`. */
+async function measureRequestPath() {
   if (!options["skip-node"]) {
     log("signers under Node (bundled with esbuild, child process)");
     const node = await nodeSigners();
@@ -739,10 +758,21 @@ try {
         ].includes(r.id),
     )
     .map(costOf);
+}
 
-  // ---------- targets ----------
+/** The request path's target rows ([name, value, ok]) and the figures derived for context. */
+function requestPathChecks() {
   const ratios = report.signersWorkerd.ratios;
   const byId = Object.fromEntries(report.requests.map((r) => [r.id, r]));
+  // Issue 19: the request path judged against rows of the same run, not absolute µs.
+  const repeatedUs = byId["presign-repeated-token"].p50Us;
+  const boundUs = byId["bound-one-handler"].p50Us;
+  const newUs = byId["presign-new-token"].p50Us;
+  const jwtVerifyUs = byId["jose-jwtverify-eddsa"].p50Us;
+  report.requestRatios = {
+    repeatedTokenOverOneHandler: round(repeatedUs / boundUs),
+    newTokenOverJwtVerifyPlusRepeated: round(newUs / (jwtVerifyUs + repeatedUs)),
+  };
   const checks = [
     [
       "signer: AWS SDK / edgesign ≥ 7×",
@@ -760,14 +790,14 @@ try {
       (v) => v <= TARGETS.edgesignOverFloorMax,
     ],
     [
-      "/v1/presign new token p50 ≤ 150 µs",
-      byId["presign-new-token"].p50Us,
-      (v) => v <= TARGETS.presignNewTokenP50Us,
+      `/v1/presign repeated token / bound (same work in one handler) ≤ ${TARGETS.repeatedTokenOverOneHandlerMax}× (p50 ${repeatedUs} / ${boundUs} µs)`,
+      report.requestRatios.repeatedTokenOverOneHandler,
+      (v) => v <= TARGETS.repeatedTokenOverOneHandlerMax,
     ],
     [
-      "/v1/presign repeated token p50 ≤ 80 µs",
-      byId["presign-repeated-token"].p50Us,
-      (v) => v <= TARGETS.presignRepeatedTokenP50Us,
+      `/v1/presign new token / (jose jwtVerify + repeated token) ≤ ${TARGETS.newTokenOverJwtVerifyPlusRepeatedMax}× (p50 ${newUs} / (${jwtVerifyUs} + ${repeatedUs}) µs)`,
+      report.requestRatios.newTokenOverJwtVerifyPlusRepeated,
+      (v) => v <= TARGETS.newTokenOverJwtVerifyPlusRepeatedMax,
     ],
     ["batch of 100 p50 ≤ 5 ms (µs)", byId["batch-100"].p50Us, (v) => v <= TARGETS.batch100P50Us],
   ];
@@ -783,7 +813,7 @@ try {
   if (report.load) {
     const [asConfigured] = report.load;
     checks.push([
-      "load: /v1/presign ≥ 50 % of /healthz req/s (as configured, no DevTools attached)",
+      `load: /v1/presign ≥ ${TARGETS.loadPresignOverHealthz * 100} % of /healthz req/s (as configured, no DevTools attached)`,
       asConfigured.ratios.presignOverHealthz,
       (v) => v >= TARGETS.loadPresignOverHealthz,
     ]);
@@ -797,7 +827,6 @@ try {
       ]);
     }
   }
-  report.targetResults = checks.map(([name, value, ok]) => ({ name, value, met: ok(value) }));
   const measuredUs = Object.fromEntries(
     [...report.signersWorkerd.results, ...report.requests].map((r) => [r.id, r.p50Us]),
   );
@@ -822,14 +851,14 @@ try {
     oneHandlerUs: bound.p50Us,
     oneHandlerOverApp: round(bound.p50Us / app.p50Us),
   };
-  report.durationSeconds = round((Date.now() - started) / 1000, 1);
+  return checks;
+}
 
-  // ---------- print ----------
+/** The request path's printed tables. */
+function requestPathTables() {
+  const ratios = report.signersWorkerd.ratios;
+  const byId = Object.fromEntries(report.requests.map((r) => [r.id, r]));
   const out = [];
-  out.push(
-    `edgesign bench — ${report.date} — ${report.machine.cpus} cores (${report.machine.cpuModel}), ` +
-      `Node ${report.versions.node}, ${report.versions.workerd} (compat ${COMPATIBILITY_DATE})`,
-  );
   out.push(
     signerTable(
       "Signer, presigned GET, inside workerd (1,000 keys, µs per URL)",
@@ -966,11 +995,45 @@ try {
       `(${report.oneHandlerBound.oneHandlerOverApp}×): the most that dropping the middleware ` +
       "chain and the route validator could save",
   );
+  return out;
+}
+
+let exitCode = 0;
+try {
+  if (!options["skip-cold"]) {
+    report.coldStart = await runColdStart({
+      root: ROOT,
+      bin: BIN,
+      work,
+      childEnv,
+      log,
+      runs: Number(options["cold-runs"]),
+      track,
+    });
+  }
+  if (!options["only-cold"]) await measureRequestPath();
+
+  // ---------- targets ----------
+  const checks = [
+    ...(report.requests === undefined ? [] : requestPathChecks()),
+    ...(report.coldStart === undefined ? [] : coldChecks(report.coldStart)),
+  ];
+  report.targetResults = checks.map(([name, value, ok]) => ({ name, value, met: ok(value) }));
+  report.durationSeconds = round((Date.now() - started) / 1000, 1);
+
+  // ---------- print ----------
+  const out = [];
+  out.push(
+    `edgesign bench — ${report.date} — ${report.machine.cpus} cores (${report.machine.cpuModel}), ` +
+      `Node ${report.versions.node}, ${report.versions.workerd} (compat ${COMPATIBILITY_DATE})`,
+  );
+  if (report.requests !== undefined) out.push(...requestPathTables());
+  if (report.coldStart !== undefined) out.push(...coldTables(report.coldStart, table));
   out.push(
     table(
       "Targets",
       ["target", "measured", "met"],
-      report.targetResults.map((t) => [t.name, t.value, t.met ? "yes" : "NO"]),
+      report.targetResults.map((t) => [t.name, t.value, t.met ? "met" : "NO"]),
     ),
   );
   out.push(`\ntotal bench time ${report.durationSeconds} s; written bench/results/latest.json`);
