@@ -4,6 +4,8 @@
  */
 export interface Counters {
   kvReads: number;
+  /** Of those, reads of a tenant's keys (`tenant:`, `tenant-revoked:`). */
+  tenantReads: number;
   kvWrites: number;
   kvDeletes: number;
   kvLists: number;
@@ -13,7 +15,15 @@ export interface Counters {
 }
 
 export function newCounters(): Counters {
-  return { kvReads: 0, kvWrites: 0, kvDeletes: 0, kvLists: 0, secretReads: 0, logLines: 0 };
+  return {
+    kvReads: 0,
+    tenantReads: 0,
+    kvWrites: 0,
+    kvDeletes: 0,
+    kvLists: 0,
+    secretReads: 0,
+    logLines: 0,
+  };
 }
 
 export function resetCounters(counters: Counters): void {
@@ -23,13 +33,17 @@ export function resetCounters(counters: Counters): void {
 /** A KV namespace that counts reads (get/getWithMetadata, per key), writes, deletes and lists. */
 export function countingKv(kv: KVNamespace, counters: Counters): KVNamespace {
   const keysIn = (key: unknown) => (Array.isArray(key) ? key.length : 1);
+  const tenantKeysIn = (key: unknown) =>
+    (Array.isArray(key) ? key : [key]).filter((k) => String(k).startsWith("tenant")).length;
   const wrapped = {
     get(key: unknown, options?: unknown) {
       counters.kvReads += keysIn(key);
+      counters.tenantReads += tenantKeysIn(key);
       return (kv.get as (k: unknown, o?: unknown) => unknown)(key, options);
     },
     getWithMetadata(key: unknown, options?: unknown) {
       counters.kvReads += keysIn(key);
+      counters.tenantReads += tenantKeysIn(key);
       return (kv.getWithMetadata as (k: unknown, o?: unknown) => unknown)(key, options);
     },
     put(key: string, value: string, options?: KVNamespacePutOptions) {

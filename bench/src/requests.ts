@@ -54,6 +54,9 @@ export interface StrangerReport {
   /** Statuses of the flood (all 401 expected). */
   strangerStatuses: Record<string, number>;
   knownStatus: number;
+  /** Reads of the tenant's keys for the known tenant's request (the rate limiter's are apart). */
+  knownTenantReads: number;
+  /** Every KV read of that request, the rate limiter's window reads included. */
   knownKvReads: number;
   knownSignatureChecks: number;
 }
@@ -446,6 +449,7 @@ export async function runRequests(
       cacheTtlMs: TENANT_CACHE_TTL_MS,
       strangerStatuses,
       knownStatus: res.status,
+      knownTenantReads: counters.tenantReads,
       knownKvReads: counters.kvReads,
       knownSignatureChecks: signatureCheckCount() - checksBefore,
     };
