@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import app from "../../src/index";
+import { apiDocument } from "../../src/openapi/api";
 import { FakeS3 } from "../fake-s3";
 import { call, expectProblem, mintToken, seedTenant } from "../helpers";
 
@@ -163,6 +164,21 @@ describe("errors", () => {
 });
 
 describe("GET /openapi.json", () => {
+  it("serves the document the routes' configs and schemas make now (rebuilt by npm run build)", async () => {
+    const served = await (await call("/openapi.json")).json();
+    expect(served).toEqual(JSON.parse(JSON.stringify(apiDocument())));
+  });
+
+  it("answers 503, not a stale or empty document, when the build has not made one", async () => {
+    const missing = { fetch: async () => new Response("not found", { status: 404 }) };
+    const res = await call(
+      "/openapi.json",
+      {},
+      { ...(env as unknown as Record<string, unknown>), ASSETS: missing },
+    );
+    await expectProblem(res, 503, "unavailable");
+  });
+
   it("documents every route the app serves as OpenAPI 3.1", async () => {
     const res = await call("/openapi.json");
     expect(res.status).toBe(200);
