@@ -16,7 +16,7 @@ import {
 /** The code's shape is checked first: a malformed code is an unknown link, with no KV read. */
 const params = z.object({ code: LinkCode });
 
-/** Replaces the router's 400 for a bad `code`: the same 404 as any unknown code. */
+/** Replaces the router's 400 for a bad `code`: the same 404 as an unknown code gets. */
 const malformedIsUnknown = () => linkNotFound();
 
 const createRouteDef = createRoute({
