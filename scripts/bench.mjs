@@ -687,7 +687,7 @@ const report = {
     "@aws-sdk/s3-request-presigner": versionOf("@aws-sdk/s3-request-presigner"),
     jose: versionOf("jose"),
     hono: versionOf("hono"),
-    zod: versionOf("zod"),
+    valibot: versionOf("valibot"),
     tinybench: versionOf("tinybench"),
     autocannon: versionOf("autocannon"),
     esbuild: versionOf("esbuild"),

@@ -2,7 +2,7 @@
  * The Worker's bindings: `Cloudflare.Env` comes from `wrangler types` (worker-configuration.d.ts);
  * secrets are looked up by name because tenants name them (`credentials`, `hmacSecret`).
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { GatewayError } from "./errors";
 import { parseJsonAs } from "./json";
 import { logError } from "./log";
@@ -51,12 +51,12 @@ export function readSecret(env: Env, name: string): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
-export const S3Credentials = z.strictObject({
-  accessKeyId: z.string().check(z.minLength(1)),
-  secretAccessKey: z.string().check(z.minLength(1)),
-  sessionToken: z.optional(z.string().check(z.minLength(1))),
+export const S3Credentials = v.strictObject({
+  accessKeyId: v.pipe(v.string(), v.minLength(1)),
+  secretAccessKey: v.pipe(v.string(), v.minLength(1)),
+  sessionToken: v.optional(v.pipe(v.string(), v.minLength(1))),
 });
-export type S3Credentials = z.infer<typeof S3Credentials>;
+export type S3Credentials = v.InferOutput<typeof S3Credentials>;
 
 /**
  * RFC 7518 §3.2: an HS256 key must be at least as long as the SHA-256 output, 32 bytes. The

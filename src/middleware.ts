@@ -6,7 +6,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
-import type { core } from "zod/mini";
+import type { BaseIssue } from "valibot";
 import { authenticate, type Principal } from "./auth/verify";
 import { corsOrigins, type Env } from "./env";
 import { GatewayError, PROBLEMS, type ProblemCode } from "./errors";
@@ -135,13 +135,12 @@ async function sameSecret(given: string, expected: string): Promise<boolean> {
   return crypto.subtle.timingSafeEqual(a, b);
 }
 
-/** A zod failure as a 400 naming the first offending field. */
-export function validationError(error: core.$ZodError, prefix = ""): GatewayError {
-  const issue = error.issues[0];
+/** A failed validation as a 400 naming the first offending field (`a.b.0.c`). */
+export function validationError(issues: readonly BaseIssue<unknown>[], prefix = ""): GatewayError {
+  const issue = issues[0];
   if (issue === undefined) return new GatewayError("invalid_request", "invalid request body");
-  const path = [...issue.path];
-  if (issue.code === "unrecognized_keys" && issue.keys[0] !== undefined) path.push(issue.keys[0]);
-  const field = prefix + path.map(String).join(".");
+  const path = (issue.path ?? []).map((item) => String(item.key));
+  const field = prefix + path.join(".");
   const detail = field === "" ? issue.message : `${field}: ${issue.message}`;
   return new GatewayError("invalid_request", detail, { field: field === "" ? "body" : field });
 }

@@ -16,7 +16,7 @@ import {
 } from "../../src/middleware";
 import { authenticate } from "../../src/auth/verify";
 import { GatewayError } from "../../src/errors";
-import { createRoute, type Router } from "../../src/openapi/route";
+import { createRoute, parseBody, type Router } from "../../src/openapi/route";
 import { callOf, chargeCaller, jsonBodyOf, newRouter } from "../../src/routes/common";
 import { PresignRequest } from "../../src/signing/schema";
 import { presignForCaller } from "../../src/signing/service";
@@ -97,7 +97,7 @@ export function ladder(): LadderStep[] {
 
 /**
  * A bound, not a design: `/v1/presign`'s work (request id, `Vary`, body checks, auth, one
- * synchronous `safeParse`, rate limit, signer) in one Hono handler, so no middleware chain and
+ * synchronous `parseBody`, rate limit, signer) in one Hono handler, so no middleware chain and
  * no route validator run. Error responses are not the app's; the bench only sends
  * valid requests. The gap to the real app is the most that flattening the app could save.
  */
@@ -117,10 +117,10 @@ export function oneHandlerApp(): Hono<AppEnv> {
     const now = new Date();
     c.set("now", now);
     c.set("principal", await authenticate(c.env, c.req.header("authorization"), now));
-    const parsed = PresignRequest.safeParse(await c.req.json());
+    const parsed = parseBody(PresignRequest, await c.req.json());
     if (!parsed.success) throw new GatewayError("invalid_request", "invalid body");
     await chargeCaller(c, 1);
-    return c.json(await presignForCaller(callOf(c), parsed.data), 200);
+    return c.json(await presignForCaller(callOf(c), parsed.output), 200);
   });
   app.onError(problemResponse);
   return app;

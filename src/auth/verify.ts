@@ -24,6 +24,7 @@ import { getTenant, type Tenant } from "../tenants/store";
 import { duplicateMember } from "./json-members";
 import { BoundedLru, tokenDigest } from "./token-cache";
 import { fromBase64Url } from "../bytes";
+import * as v from "valibot";
 
 /** Tokens larger than this are refused before any parsing (a JWT of ours is < 1 KiB). */
 export const MAX_TOKEN_BYTES = 8 * 1024;
@@ -191,7 +192,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 async function tenantOf(env: Env, claims: JsonObject): Promise<Tenant> {
   const iss = claims.iss;
-  if (typeof iss !== "string" || !TenantId.safeParse(iss).success) {
+  if (typeof iss !== "string" || !v.is(TenantId, iss)) {
     throw invalidToken("the token's 'iss' does not name a tenant");
   }
   const tenant = await getTenant(env.KV, iss);

@@ -8,7 +8,7 @@
  *   stale replica still serves is refused wherever the tombstone has arrived.
  * - `linkuses:<code>`: the approximate use count of a `maxUses` link (docs/api.md, "Short links").
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { withDeadline } from "../deadline";
 import { GatewayError } from "../errors";
 import { parseJsonAs } from "../json";
@@ -38,7 +38,7 @@ function expirationOf(expiresAt: number, nowS: number): number {
   return Math.max(expiresAt, nowS + KV_MIN_EXPIRATION_S);
 }
 
-const Uses = z.int().check(z.minimum(0));
+const Uses = v.pipe(v.number(), v.integer(), v.minValue(0));
 
 /** A short form of the code for logs: the code itself is the link's only secret. */
 function logCode(code: string): string {

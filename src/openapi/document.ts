@@ -1,15 +1,22 @@
 /**
- * The OpenAPI 3.1 document of a set of routers, built from their route configs and the schemas'
- * `docs` entries the first time it is asked for (never at startup), then kept.
+ * The OpenAPI 3.1 document of a set of routes, from their configs and schemas. Run ahead of time
+ * (src/openapi/api.ts, scripts/build.mjs): the Worker never carries the JSON Schema converter.
  *
- * Schemas registered with an `id` become `components.schemas` (JSON Schema 2020-12, as OpenAPI 3.1
- * uses) and are referenced with `$ref`; request bodies, parameters and responses that have no id
- * get one named after their route, so that every reference between schemas stays a `$ref`.
- * Bodies and parameters are described as the client sends them (`io: "input"`: defaulted members
- * are optional).
+ * Schemas registered with `component(id, …)` become `components.schemas` (JSON Schema 2020-12,
+ * as OpenAPI 3.1 uses) and are referenced with `$ref`; request bodies and responses that have no
+ * id get one named after their route, so that every reference between schemas stays a `$ref`.
+ * Bodies and parameters are described as the client sends them (`typeMode: "input"`: members
+ * with a default are optional). Checks that JSON Schema cannot say (cross-member rules) are left
+ * out of the document, as before.
  */
-import * as z from "zod/mini";
-import { docs, type ResponseConfig, type RouteConfig } from "./route";
+import { toJsonSchema, toJsonSchemaDefs, type ConversionConfig } from "@valibot/to-json-schema";
+import {
+  components,
+  type ObjectSchema,
+  type ResponseConfig,
+  type RouteConfig,
+  type Schema,
+} from "./route";
 
 type Json = Record<string, unknown>;
 
@@ -21,24 +28,34 @@ export interface DocumentInfo {
 
 const COMPONENTS = "#/components/schemas/";
 
+const CONVERSION: ConversionConfig = {
+  target: "draft-2020-12",
+  typeMode: "input",
+  errorMode: "ignore",
+  // `documented({...})` (a metadata action) adds its keys to the schema's JSON.
+  overrideAction: ({ valibotAction, jsonSchema }) =>
+    valibotAction.type === "metadata"
+      ? { ...jsonSchema, ...(valibotAction as unknown as { metadata: Json }).metadata }
+      : undefined,
+};
+
 export function openapiDocument(
   routes: readonly RouteConfig[],
   info: DocumentInfo,
   securitySchemes: Json,
 ): Json {
-  // Give each unnamed schema a route's body, parameter or response uses a stable id of its own.
-  const named = (schema: z.core.$ZodType, id: string): string => {
-    const existing = docs.get(schema)?.id;
+  const ids = new Map<Schema, string>([...components].map(([id, schema]) => [schema, id]));
+  const named = (schema: Schema, id: string): string => {
+    const existing = ids.get(schema);
     if (existing !== undefined) return existing;
-    docs.add(schema, { ...docs.get(schema), id });
+    ids.set(schema, id);
     return id;
   };
-  const paths: Record<string, Json> = {};
-  const operations: [RouteConfig, () => Json][] = routes.map((route) => {
+  const operations = routes.map((route) => {
     const base = operationId(route);
     const body = route.request?.body?.content["application/json"].schema;
     const bodyId = body === undefined ? undefined : named(body, `${base}Body`);
-    const responseIds = Object.entries(route.responses).map(([status, response]) => {
+    const responses = Object.entries(route.responses).map(([status, response]) => {
       const contents = Object.entries(response.content ?? {}).map(
         ([type, media]) =>
           [
@@ -48,46 +65,38 @@ export function openapiDocument(
       );
       return [status, response, contents] as const;
     });
-    return [
-      route,
-      () => {
-        const operation: Json = { summary: route.summary };
-        if (route.description !== undefined) operation.description = route.description;
-        if (route.security !== undefined) operation.security = route.security;
-        const parameters = [
-          ...parametersOf(route.request?.params, "path"),
-          ...parametersOf(route.request?.query, "query"),
-        ];
-        if (parameters.length > 0) operation.parameters = parameters;
-        if (bodyId !== undefined) {
-          operation.requestBody = {
-            required: true,
-            content: { "application/json": { schema: ref(bodyId) } },
-          };
-        }
-        operation.responses = Object.fromEntries(
-          responseIds.map(([status, response, contents]) => [
-            status,
-            responseOf(response, contents),
-          ]),
-        );
-        return operation;
-      },
-    ];
+    return { route, bodyId, responses };
   });
 
-  const generated = z.toJSONSchema(docs, {
-    metadata: docs,
-    io: "input",
-    uri: (id) => `${COMPONENTS}${id}`,
-    unrepresentable: "any",
-  }).schemas;
-  const schemas = Object.fromEntries(
-    Object.entries(generated).map(([id, schema]) => [id, withoutSchemaKeywords(schema)]),
+  const definitions = Object.fromEntries([...ids].map(([schema, id]) => [id, schema]));
+  const schemas = refsToComponents(
+    toJsonSchemaDefs(definitions, CONVERSION) as unknown as Record<string, Json>,
   );
-  for (const [route, operation] of operations) {
+
+  const paths: Record<string, Json> = {};
+  for (const { route, bodyId, responses } of operations) {
+    const operation: Json = { summary: route.summary };
+    if (route.description !== undefined) operation.description = route.description;
+    if (route.security !== undefined) operation.security = route.security;
+    const parameters = [
+      ...parametersOf(route.request?.params, "path", definitions),
+      ...parametersOf(route.request?.query, "query", definitions),
+    ];
+    if (parameters.length > 0) operation.parameters = parameters;
+    if (bodyId !== undefined) {
+      operation.requestBody = {
+        required: true,
+        content: { "application/json": { schema: ref(bodyId) } },
+      };
+    }
+    operation.responses = Object.fromEntries(
+      responses.map(([status, response, contents]) => [
+        status,
+        responseOf(response, contents, definitions),
+      ]),
+    );
     const path = (paths[route.path] ??= {});
-    path[route.method] = operation();
+    path[route.method] = operation;
   }
   return { openapi: "3.1.0", info, components: { securitySchemes, schemas }, paths };
 }
@@ -108,13 +117,14 @@ function ref(id: string): Json {
 function responseOf(
   response: ResponseConfig,
   contents: readonly (readonly [string, string | undefined])[],
+  definitions: Record<string, Schema>,
 ): Json {
   const answer: Json = { description: response.description };
   if (response.headers !== undefined) {
     answer.headers = Object.fromEntries(
-      Object.entries(response.headers._zod.def.shape).map(([name, schema]) => [
+      Object.entries(response.headers.entries).map(([name, schema]) => [
         name,
-        { schema: inline(schema), required: !isOptional(schema) },
+        { schema: inline(schema, definitions), required: !isOptional(schema) },
       ]),
     );
   }
@@ -126,34 +136,46 @@ function responseOf(
   return answer;
 }
 
-function parametersOf(schema: z.core.$ZodObject | undefined, where: "path" | "query"): Json[] {
+function parametersOf(
+  schema: ObjectSchema | undefined,
+  where: "path" | "query",
+  definitions: Record<string, Schema>,
+): Json[] {
   if (schema === undefined) return [];
-  return Object.entries(schema._zod.def.shape).map(([name, member]) => {
+  return Object.entries(schema.entries).map(([name, member]) => {
+    const json = inline(member, definitions);
     const parameter: Json = {
-      schema: inline(member),
+      schema: json,
       required: where === "path" || !isOptional(member),
       name,
       in: where,
     };
-    const description = docs.get(member)?.description;
-    if (description !== undefined) parameter.description = description;
+    if (typeof json.description === "string") parameter.description = json.description;
     return parameter;
   });
 }
 
-/** A schema written out in place (parameters and headers), with its `docs` annotations. */
-function inline(schema: z.core.$ZodType): Json {
-  return withoutSchemaKeywords(
-    z.toJSONSchema(schema, { io: "input", metadata: docs, unrepresentable: "any" }) as Json,
-  );
+/** A schema written out in place (parameters and headers); named ones stay references. */
+function inline(schema: Schema, definitions: Record<string, Schema>): Json {
+  const {
+    $schema: _schema,
+    $defs: _defs,
+    ...json
+  } = toJsonSchema(schema, {
+    ...CONVERSION,
+    definitions,
+  }) as unknown as Json;
+  return refsToComponents({ json }).json as Json;
 }
 
-function isOptional(schema: z.core.$ZodType): boolean {
-  return schema._zod.optin === "optional";
+function isOptional(schema: Schema): boolean {
+  return schema.type === "optional" || schema.type === "exact_optional";
 }
 
-/** OpenAPI schema objects carry no `$schema` or `$id`. */
-function withoutSchemaKeywords(schema: Json): Json {
-  const { $schema: _schema, $id: _id, ...rest } = schema;
-  return rest;
+/** The converter refers to `#/$defs/<id>`; the document keeps them in `components.schemas`. */
+function refsToComponents<T extends Record<string, Json>>(schemas: T): T {
+  return JSON.parse(
+    JSON.stringify(schemas).replaceAll('"#/$defs/', `"${COMPONENTS}`),
+    (key, value: unknown) => (key === "$schema" ? undefined : value),
+  ) as T;
 }

@@ -2,39 +2,60 @@
  * Routes described once, for Hono and for the OpenAPI 3.1 document: a route's config names its
  * method, path, request schemas and responses; `Router.openapi()` registers the handler behind
  * validators built from those schemas, and `openapiDocument()` (./document.ts) turns the same
- * configs into `/openapi.json`. The schemas are zod (zod/mini) schemas: one source for the
+ * configs into the OpenAPI document. The schemas are valibot schemas: one source for the
  * validation, the TypeScript types and the document.
  *
- * This replaces `@hono/zod-openapi`, whose classic-zod dependency was most of the Worker's bundle
- * and of its startup time (docs/performance.md, "Cold start").
+ * This replaces `@hono/zod-openapi` and zod, whose schemas were most of the Worker's bundle and
+ * of its startup time (docs/performance.md, "Cold start"): valibot's are plain objects.
  */
 import { Hono, type Context, type Env, type MiddlewareHandler } from "hono";
 import { validator } from "hono/validator";
-import * as z from "zod/mini";
-import en from "zod/v4/locales/en.js";
+import * as v from "valibot";
 
-// zod/mini loads no locale: without this every issue's message would be "Invalid input". The
-// problem details name the rule that failed, as classic zod's English messages did.
-z.config(en());
+/** Any valibot schema. */
+export type Schema = v.GenericSchema;
 
-/** What the document says about a schema: `id` makes it a named component. */
-export interface SchemaDoc {
-  id?: string;
+/** What the document says of a schema beyond its rules (`description` has its own action). */
+export type SchemaDoc = {
   description?: string;
   example?: unknown;
   format?: string;
   /** Overrides the schema's JSON type in the document (e.g. an item validated later). */
   type?: string;
+};
+
+/**
+ * A pipe action carrying `doc` for the OpenAPI document (./document.ts). At run time it is a
+ * plain object that validation skips: `v.pipe(v.string(), v.maxLength(64), documented({...}))`.
+ */
+export function documented<TInput>(doc: SchemaDoc) {
+  return v.metadata<TInput, SchemaDoc>(doc);
 }
 
-/** Every schema the OpenAPI document names or annotates (`schema.register(docs, {...})`). */
-export const docs = z.registry<SchemaDoc>();
+/** A whole number (JSON Schema `integer`). */
+export function integer() {
+  return v.pipe(v.number(), v.integer());
+}
 
-type AnySchema = z.core.$ZodType;
-type ObjectSchema = z.core.$ZodObject;
+/** A whole number within `[min, max]`. */
+export function integerIn(min: number, max: number) {
+  return v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+}
+
+/** Named components of the OpenAPI document, by id. */
+export const components = new Map<string, Schema>();
+
+/** `schema`, which the document shows as `components.schemas[id]` and refers to by `$ref`. */
+export function component<S extends Schema>(id: string, schema: S): S {
+  components.set(id, schema);
+  return schema;
+}
+
+export type ObjectSchema =
+  v.ObjectSchema<v.ObjectEntries, undefined> | v.StrictObjectSchema<v.ObjectEntries, undefined>;
 
 export interface MediaType {
-  schema?: AnySchema;
+  schema?: Schema;
 }
 
 export interface ResponseConfig {
@@ -54,7 +75,7 @@ export interface RouteConfig {
   request?: {
     params?: ObjectSchema;
     query?: ObjectSchema;
-    body?: { required: true; content: { "application/json": { schema: AnySchema } } };
+    body?: { required: true; content: { "application/json": { schema: Schema } } };
   };
   responses: Record<number, ResponseConfig>;
 }
@@ -64,7 +85,7 @@ export function createRoute<const R extends RouteConfig>(route: R): R {
   return route;
 }
 
-type Out<S> = S extends AnySchema ? z.output<S> : never;
+type Out<S> = S extends Schema ? v.InferOutput<S> : never;
 type RequestOf<R extends RouteConfig> = NonNullable<R["request"]>;
 
 /** What `c.req.valid(...)` returns in the handler of route `R`. */
@@ -78,8 +99,8 @@ export type RouteHandler<E extends Env, R extends RouteConfig> = (
   c: Context<E, string, { in: object; out: ValidatedOf<R> }>,
 ) => Response | Promise<Response>;
 
-/** A zod failure turned into the error the app maps to a problem (400 naming the field). */
-export type ValidationFailure = (error: z.core.$ZodError) => Error;
+/** A failed validation turned into the error the app maps to a problem (400 naming the field). */
+export type ValidationFailure = (issues: readonly v.BaseIssue<unknown>[]) => Error;
 
 /** A Hono router whose routes are documented and validated from their configs. */
 export class Router<E extends Env> extends Hono<E> {
@@ -121,14 +142,33 @@ export class Router<E extends Env> extends Hono<E> {
   }
 }
 
+/**
+ * Validation stops at the first issue (one problem names one field), and so no check of an
+ * object's pipe ever sees members that failed their own rules.
+ */
+export const PARSE_CONFIG = { abortEarly: true } as const;
+
+/** A JSON object: valibot's object schemas would also take an array (it is an `object`). */
+const JSON_OBJECT = v.custom<Record<string, unknown>>(
+  (input) => typeof input === "object" && input !== null && !Array.isArray(input),
+  "Invalid type: expected a JSON object",
+);
+
+/** A request body (or a batch item) validated by `schema`; an array or a primitive never is. */
+export function parseBody<S extends Schema>(schema: S, value: unknown) {
+  const shape = v.safeParse(JSON_OBJECT, value);
+  if (!shape.success) return { success: false as const, issues: shape.issues };
+  return v.safeParse(schema, value, PARSE_CONFIG);
+}
+
 function validate(
   target: "param" | "query" | "json",
-  schema: AnySchema,
+  schema: Schema,
   failure: ValidationFailure,
 ): MiddlewareHandler {
   return validator(target, (value) => {
-    const result = z.safeParse(schema, value);
-    if (!result.success) throw failure(result.error);
-    return result.data;
+    const result = parseBody(schema, value);
+    if (!result.success) throw failure(result.issues);
+    return result.output;
   });
 }

@@ -1,5 +1,5 @@
 /** Admin API (docs/api.md, "Admin endpoints"): tenants in KV, guarded by ADMIN_TOKEN. */
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { checkSecret, type Env, type SecretPurpose } from "../env";
 import { GatewayError } from "../errors";
 import { createRoute } from "../openapi/route";
@@ -7,7 +7,7 @@ import { TenantId, TenantRecord } from "../tenants/schema";
 import { deleteTenant, putTenant, readTenant, recordOf, revokeTenant } from "../tenants/store";
 import { BEARER, jsonBodyOf, newRouter, problemResponses } from "./common";
 
-const params = z.object({ id: TenantId });
+const params = v.object({ id: TenantId });
 const ADMIN_ERRORS = problemResponses(400, 401, 404, 413, 415, 503);
 const tenantBody = { "application/json": { schema: TenantRecord } };
 

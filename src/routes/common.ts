@@ -1,23 +1,24 @@
 /** OpenAPI pieces shared by the route files. */
 import type { Context } from "hono";
-import * as z from "zod/mini";
-import { docs, Router } from "../openapi/route";
+import * as v from "valibot";
+import { component, integer, Router } from "../openapi/route";
 import { validationError, type AppEnv } from "../middleware";
 import { chargeRateLimit } from "../ratelimit";
 import type { CallContext } from "../signing/service";
 import { PROBLEMS } from "../errors";
 
-export const ProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.int(),
-    detail: z.string(),
-    code: z.enum(Object.keys(PROBLEMS) as [keyof typeof PROBLEMS, ...(keyof typeof PROBLEMS)[]]),
-    requestId: z.string(),
-    field: z.optional(z.string()),
-  })
-  .register(docs, { id: "Problem" });
+export const ProblemSchema = component(
+  "Problem",
+  v.object({
+    type: v.string(),
+    title: v.string(),
+    status: integer(),
+    detail: v.string(),
+    code: v.picklist(Object.keys(PROBLEMS) as (keyof typeof PROBLEMS)[]),
+    requestId: v.string(),
+    field: v.optional(v.string()),
+  }),
+);
 
 /** The problem+json responses a route may give, for the OpenAPI document. */
 export function problemResponses(...statuses: number[]) {
@@ -32,7 +33,7 @@ export function problemResponses(...statuses: number[]) {
   );
 }
 
-export function jsonBodyOf<T extends z.core.$ZodType>(schema: T) {
+export function jsonBodyOf<T extends v.GenericSchema>(schema: T) {
   return { required: true, content: { "application/json": { schema } } } as const;
 }
 
@@ -40,7 +41,7 @@ export const BEARER = [{ bearerAuth: [] }];
 
 /** A route group whose request validation failures become 400 problems naming the field. */
 export function newRouter(): Router<AppEnv> {
-  return new Router<AppEnv>((error) => validationError(error));
+  return new Router<AppEnv>((issues) => validationError(issues));
 }
 
 /**

@@ -4,24 +4,25 @@
  * these paths are the same 404 as an unknown route. The page holds no secret and mints no token:
  * the user pastes one (docs/demo.md).
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
 import type { Context } from "hono";
 import { GatewayError } from "../errors";
 import type { AppEnv } from "../middleware";
-import { createRoute, docs } from "../openapi/route";
+import { createRoute, documented } from "../openapi/route";
 import { newRouter, problemResponses } from "./common";
 
-const DEMO_FILE = z
-  .string()
-  .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "a file of the demo bundle"))
-  .register(docs, { example: "app.js" });
+const DEMO_FILE = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "a file of the demo bundle"),
+  documented({ example: "app.js" }),
+);
 
 const page = createRoute({
   method: "get",
   path: "/demo",
   summary: "The Uppy demo page (only when DEMO=1)",
   responses: {
-    200: { description: "The page", content: { "text/html": { schema: z.string() } } },
+    200: { description: "The page", content: { "text/html": { schema: v.string() } } },
     ...problemResponses(404),
   },
 });
@@ -30,7 +31,7 @@ const file = createRoute({
   method: "get",
   path: "/demo/{file}",
   summary: "A file of the demo page's bundle (only when DEMO=1)",
-  request: { params: z.object({ file: DEMO_FILE }) },
+  request: { params: v.object({ file: DEMO_FILE }) },
   responses: {
     200: { description: "The file" },
     ...problemResponses(404),

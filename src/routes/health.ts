@@ -1,5 +1,5 @@
 /** `GET /healthz` (no auth). */
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { createRoute } from "../openapi/route";
 import { newRouter } from "./common";
 import { VERSION } from "../version";
@@ -12,7 +12,7 @@ const route = createRoute({
     200: {
       description: "The gateway is up",
       content: {
-        "application/json": { schema: z.object({ ok: z.literal(true), version: z.string() }) },
+        "application/json": { schema: v.object({ ok: v.literal(true), version: v.string() }) },
       },
     },
   },

@@ -1,5 +1,5 @@
 /** Short links (docs/api.md, "Short links"): create, read, delete (JWT) and resolve (no auth). */
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { createRoute } from "../openapi/route";
 import { createLink, deleteLink, linkInfo, linkNotFound, resolveLink } from "../links/service";
 import { CreateLinkRequest, CreateLinkResult, LinkCode, LinkInfo } from "../links/schema";
@@ -14,7 +14,7 @@ import {
 } from "./common";
 
 /** The code's shape is checked first: a malformed code is an unknown link, with no KV read. */
-const params = z.object({ code: LinkCode });
+const params = v.object({ code: LinkCode });
 
 /** Replaces the router's 400 for a bad `code`: the same 404 as an unknown code gets. */
 const malformedIsUnknown = () => linkNotFound();
@@ -60,7 +60,7 @@ const resolveRoute = createRoute({
   responses: {
     302: {
       description: "Redirect to a fresh presigned URL",
-      headers: z.object({ Location: z.string(), "Cache-Control": z.literal("no-store") }),
+      headers: v.object({ Location: v.string(), "Cache-Control": v.literal("no-store") }),
     },
     ...problemResponses(404, 429, 503),
   },

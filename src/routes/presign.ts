@@ -1,9 +1,14 @@
 /** `POST /v1/presign` and `POST /v1/presign/batch` (docs/api.md, "Presigned URLs"). */
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { GatewayError } from "../errors";
 import { validationError } from "../middleware";
-import { createRoute } from "../openapi/route";
-import { BatchRequest, PresignRequest, PresignResult } from "../signing/schema";
+import { createRoute, parseBody } from "../openapi/route";
+import {
+  BatchRequest,
+  PresignRequest,
+  PresignResult,
+  PresignResultEntries,
+} from "../signing/schema";
 import { presignForCaller } from "../signing/service";
 import {
   BEARER,
@@ -32,9 +37,9 @@ const presignRoute = createRoute({
   },
 });
 
-const BatchItem = z.union([
-  z.extend(PresignResult, { ok: z.literal(true) }),
-  z.object({ ok: z.literal(false), error: ProblemSchema }),
+const BatchItem = v.union([
+  v.object({ ...PresignResultEntries, ok: v.literal(true) }),
+  v.object({ ok: v.literal(false), error: ProblemSchema }),
 ]);
 
 const batchRoute = createRoute({
@@ -46,7 +51,7 @@ const batchRoute = createRoute({
   responses: {
     200: {
       description: "One result per request, in order; failed items carry a problem",
-      content: { "application/json": { schema: z.object({ results: z.array(BatchItem) }) } },
+      content: { "application/json": { schema: v.object({ results: v.array(BatchItem) }) } },
     },
     ...CLIENT_ERRORS,
   },
@@ -67,9 +72,9 @@ export const presign = newRouter()
     const results = await Promise.all(
       requests.map(async (item, index) => {
         try {
-          const parsed = z.safeParse(PresignRequest, item);
-          if (!parsed.success) throw validationError(parsed.error, `requests.${index}.`);
-          return { ok: true as const, ...(await presignForCaller(call, parsed.data)) };
+          const parsed = parseBody(PresignRequest, item);
+          if (!parsed.success) throw validationError(parsed.issues, `requests.${index}.`);
+          return { ok: true as const, ...(await presignForCaller(call, parsed.output)) };
         } catch (error) {
           if (!(error instanceof GatewayError)) throw error;
           return { ok: false as const, error: error.toProblem(call.requestId) };

@@ -1,9 +1,10 @@
 /**
- * S3's XML answers, read with a strict XML reader (./xml-reader.ts) and then checked with zod, so
+ * S3's XML answers, read with a strict XML reader (./xml-reader.ts) and then checked with valibot, so
  * a field is either there with the type we expect or the answer counts as unreadable. Regexes over
  * XML would misread entities (`&quot;` in every ETag), CDATA and namespaces.
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
+import { PARSE_CONFIG } from "../openapi/route";
 import { readXml } from "./xml-reader";
 
 /** Elements that are lists even when S3 sends one: one <Part> is still a list of parts. */
@@ -23,48 +24,51 @@ export function parseXml(text: string): unknown {
 }
 
 /** `text` parsed and validated against `schema`, or `undefined`. */
-export function parseXmlAs<S extends z.core.$ZodType>(
+export function parseXmlAs<S extends v.GenericSchema>(
   schema: S,
   text: string,
-): z.output<S> | undefined {
-  const parsed = z.safeParse(schema, parseXml(text));
-  return parsed.success ? parsed.data : undefined;
+): v.InferOutput<S> | undefined {
+  const parsed = v.safeParse(schema, parseXml(text), PARSE_CONFIG);
+  return parsed.success ? parsed.output : undefined;
 }
 
 /** A decimal count as S3 writes it (`<Size>5242880</Size>`). */
-const Count = z.pipe(
-  z.string().check(z.regex(/^\d{1,16}$/)),
-  z.transform((digits: string) => Number(digits)),
+const Count = v.pipe(
+  v.string(),
+  v.regex(/^\d{1,16}$/),
+  v.transform((digits) => Number(digits)),
 );
 
 /** S3 error body ("Error responses"): `<Error><Code>NoSuchUpload</Code>…</Error>`. */
-export const S3ErrorXml = z.object({
-  Error: z.object({
-    Code: z.string().check(z.minLength(1), z.maxLength(128), z.regex(/^[A-Za-z0-9.]+$/)),
+export const S3ErrorXml = v.object({
+  Error: v.object({
+    Code: v.pipe(v.string(), v.minLength(1), v.maxLength(128), v.regex(/^[A-Za-z0-9.]+$/)),
   }),
 });
 
 /** CreateMultipartUpload: `<InitiateMultipartUploadResult>…<UploadId>`. */
-export const InitiateMultipartUploadXml = z.object({
-  InitiateMultipartUploadResult: z.object({ UploadId: z.string().check(z.minLength(1)) }),
+export const InitiateMultipartUploadXml = v.object({
+  InitiateMultipartUploadResult: v.object({ UploadId: v.pipe(v.string(), v.minLength(1)) }),
 });
 
 /** ListParts: one page of parts; `IsTruncated` and `NextPartNumberMarker` drive paging. */
-export const ListPartsXml = z.object({
-  ListPartsResult: z.object({
-    IsTruncated: z.optional(z.enum(["true", "false"])),
+export const ListPartsXml = v.object({
+  ListPartsResult: v.object({
+    IsTruncated: v.optional(v.picklist(["true", "false"])),
     // Absent or empty on the last page of some servers.
-    NextPartNumberMarker: z.optional(
-      z.union([
+    NextPartNumberMarker: v.optional(
+      v.union([
         Count,
-        z.pipe(
-          z.literal(""),
-          z.transform(() => undefined),
+        v.pipe(
+          v.literal(""),
+          v.transform(() => undefined),
         ),
       ]),
     ),
-    Part: z.optional(
-      z.array(z.object({ PartNumber: Count, ETag: z.string().check(z.minLength(1)), Size: Count })),
+    Part: v.optional(
+      v.array(
+        v.object({ PartNumber: Count, ETag: v.pipe(v.string(), v.minLength(1)), Size: Count }),
+      ),
     ),
   }),
 });
@@ -73,8 +77,8 @@ export const ListPartsXml = z.object({
  * CompleteMultipartUpload: `<CompleteMultipartUploadResult>…<ETag>`. The ETag may be empty:
  * radosgw 16 sends `<ETag></ETag>` (the object's HEAD has the real one).
  */
-export const CompleteMultipartUploadXml = z.object({
-  CompleteMultipartUploadResult: z.object({ ETag: z.optional(z.string()) }),
+export const CompleteMultipartUploadXml = v.object({
+  CompleteMultipartUploadResult: v.object({ ETag: v.optional(v.string()) }),
 });
 
 /** S3's `<Code>` from an error body, or `undefined` when the body is not an S3 error. */

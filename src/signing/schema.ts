@@ -1,146 +1,182 @@
 /** Request and response bodies of `POST /v1/presign` and `/v1/presign/batch` (docs/api.md). */
-import * as z from "zod/mini";
-import { docs, type SchemaDoc } from "../openapi/route";
+import * as v from "valibot";
+import { component, documented, integer, integerIn, type SchemaDoc } from "../openapi/route";
 import { MAX_EXPIRES_IN } from "./presign";
 
 /** S3 limits user metadata to 2 KB in total; names are sent lower-case by S3 anyway. */
 const MAX_METADATA_BYTES = 2048;
 /** Printable ASCII only: header values outside it need RFC 2047 and are mangled by proxies. */
-const PRINTABLE_ASCII = z.regex(/^[\x20-\x7e]*$/, "printable ASCII only");
-const HeaderValue = z.string().check(PRINTABLE_ASCII);
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const HeaderValue = v.pipe(v.string(), v.regex(PRINTABLE_ASCII, "printable ASCII only"));
 
 /**
  * A relative object key. Its rules (docs/api.md, "Keys and prefixes") live in src/keys, which answers
  * `invalid_key` for every broken one, the empty key included; the schema only bounds the size.
  */
-export function objectKey(doc: Omit<SchemaDoc, "id"> = {}) {
-  return z
-    .string()
-    .check(z.maxLength(4096))
-    .register(docs, {
+export function objectKey(doc: SchemaDoc = {}) {
+  return v.pipe(
+    v.string(),
+    v.maxLength(4096),
+    documented({
       description: "the relative key: 1..1024 UTF-8 bytes; an empty key is 400 invalid_key",
       example: "photos/cat.jpg",
       ...doc,
-    });
+    }),
+  );
 }
 export const ObjectKey = objectKey();
 
 /** A bucket alias of the tenant, as requests name it. */
-export const BucketAlias = z
-  .optional(z.string().check(z.maxLength(64)))
-  .register(docs, { description: "bucket alias of the tenant" });
+export const BucketAlias = v.optional(
+  v.pipe(v.string(), v.maxLength(64), documented({ description: "bucket alias of the tenant" })),
+);
 
 /** A `Content-Type` a client asks to have signed (its rules: src/signing/content-type.ts). */
-export const ContentTypeField = z
-  .optional(z.string().check(z.minLength(1), z.maxLength(256), PRINTABLE_ASCII))
-  .register(docs, { example: "image/jpeg" });
+export const ContentTypeField = v.optional(
+  v.pipe(
+    v.string(),
+    v.minLength(1),
+    v.maxLength(256),
+    v.regex(PRINTABLE_ASCII, "printable ASCII only"),
+    documented({ example: "image/jpeg" }),
+  ),
+);
 
 /**
  * A download name, sent as `Content-Disposition: attachment` (src/http/content-disposition.ts):
  * no control characters, and no path separators a browser would have to strip.
  */
-export const DownloadFilename = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(255),
-    z.regex(/^[^\u0000-\u001f\u007f/\\]+$/, "no control characters, '/' or '\\'"),
-  );
+export const DownloadFilename = v.pipe(
+  v.string(),
+  v.minLength(1),
+  v.maxLength(255),
+  v.regex(/^[^\u0000-\u001f\u007f/\\]+$/, "no control characters, '/' or '\\'"),
+);
 
 /** S3 user metadata: signed `x-amz-meta-<name>` headers. */
-export const Metadata = z.optional(
-  z
-    .record(z.string().check(z.regex(/^[a-z0-9-]{1,128}$/, "lower-case a-z 0-9 '-'")), HeaderValue)
-    .check(
-      z.refine(
-        (metadata) =>
-          Object.entries(metadata).reduce((n, [k, v]) => n + k.length + v.length, 0) <=
-          MAX_METADATA_BYTES,
-        `metadata is limited to ${MAX_METADATA_BYTES} bytes`,
-      ),
+export const Metadata = v.optional(
+  v.pipe(
+    v.record(
+      v.pipe(v.string(), v.regex(/^[a-z0-9-]{1,128}$/, "lower-case a-z 0-9 '-'")),
+      HeaderValue,
     ),
+    v.check(
+      (metadata) =>
+        Object.entries(metadata).reduce((n, [k, value]) => n + k.length + value.length, 0) <=
+        MAX_METADATA_BYTES,
+      `metadata is limited to ${MAX_METADATA_BYTES} bytes`,
+    ),
+  ),
 );
 
 /** `expiresIn` of a request: 1 s up to SigV4's 7 days (the tenant's maximum is checked later). */
-export const ExpiresIn = z.optional(z.int().check(z.minimum(1), z.maximum(MAX_EXPIRES_IN)));
+export const ExpiresIn = v.optional(integerIn(1, MAX_EXPIRES_IN));
 
-export const PresignRequest = z
-  .strictObject({
-    method: z.enum(["GET", "HEAD", "PUT", "DELETE"]),
-    key: ObjectKey,
-    bucket: BucketAlias,
-    expiresIn: ExpiresIn,
-    contentType: ContentTypeField,
-    contentLength: z.optional(z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER))),
-    checksumSha256: z.optional(
-      z.string().check(z.regex(/^[A-Za-z0-9+/]{43}=$/, "the base64 of a 32-byte SHA-256 digest")),
-    ),
-    metadata: Metadata,
-    filename: z.optional(DownloadFilename).register(docs, {
-      description:
-        "GET and HEAD: download name, signed as an attachment response-content-disposition " +
-        "(as links do); not with responseContentDisposition",
-      example: "Q3 report.pdf",
+const Method = v.picklist(["GET", "HEAD", "PUT", "DELETE"]);
+
+export const PresignRequest = component(
+  "PresignRequest",
+  v.pipe(
+    v.strictObject({
+      method: Method,
+      key: ObjectKey,
+      bucket: BucketAlias,
+      expiresIn: ExpiresIn,
+      contentType: ContentTypeField,
+      contentLength: v.optional(integerIn(0, Number.MAX_SAFE_INTEGER)),
+      checksumSha256: v.optional(
+        v.pipe(
+          v.string(),
+          v.regex(/^[A-Za-z0-9+/]{43}=$/, "the base64 of a 32-byte SHA-256 digest"),
+        ),
+      ),
+      metadata: Metadata,
+      filename: v.optional(
+        v.pipe(
+          DownloadFilename,
+          documented({
+            description:
+              "GET and HEAD: download name, signed as an attachment response-content-disposition " +
+              "(as links do); not with responseContentDisposition",
+            example: "Q3 report.pdf",
+          }),
+        ),
+      ),
+      responseContentDisposition: v.optional(
+        v.pipe(
+          v.string(),
+          v.minLength(1),
+          v.maxLength(1024),
+          documented({ description: "GET and HEAD: an RFC 6266 Content-Disposition value" }),
+        ),
+      ),
+      responseContentType: v.optional(
+        v.pipe(
+          v.string(),
+          v.minLength(1),
+          v.maxLength(256),
+          documented({
+            description:
+              "GET and HEAD: one media type; held to the tenant's upload.contentTypes when it has them",
+          }),
+        ),
+      ),
+      responseCacheControl: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(256))),
     }),
-    responseContentDisposition: z
-      .optional(z.string().check(z.minLength(1), z.maxLength(1024)))
-      .register(docs, { description: "GET and HEAD: an RFC 6266 Content-Disposition value" }),
-    responseContentType: z
-      .optional(z.string().check(z.minLength(1), z.maxLength(256)))
-      .register(docs, {
-        description:
-          "GET and HEAD: one media type; held to the tenant's upload.contentTypes when it has them",
-      }),
-    responseCacheControl: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
-  })
-  .register(docs, {
-    id: "PresignRequest",
-    example: {
-      method: "PUT",
-      key: "photos/cat.jpg",
-      contentType: "image/jpeg",
-      contentLength: 12345,
-    },
-  });
-export type PresignRequest = z.infer<typeof PresignRequest>;
+    documented({
+      example: {
+        method: "PUT",
+        key: "photos/cat.jpg",
+        contentType: "image/jpeg",
+        contentLength: 12345,
+      },
+    }),
+  ),
+);
+export type PresignRequest = v.InferOutput<typeof PresignRequest>;
 
 /** Response members, with what the document says of them. */
-export const AliasUsed = z.string().register(docs, { description: "the bucket alias used" });
-export const FullKey = z.string().register(docs, { description: "the full object key" });
-export const DateTime = z.string().register(docs, { format: "date-time" });
+export const AliasUsed = v.pipe(v.string(), documented({ description: "the bucket alias used" }));
+export const FullKey = v.pipe(v.string(), documented({ description: "the full object key" }));
+export const DateTime = v.pipe(v.string(), documented({ format: "date-time" }));
 
-export const PresignResult = z
-  .object({
-    url: z.string(),
-    method: z.enum(["GET", "HEAD", "PUT", "DELETE"]),
-    headers: z.record(z.string(), z.string()),
-    bucket: AliasUsed,
-    key: FullKey,
-    expiresIn: z.int(),
-    expiresAt: DateTime,
-    serverTime: DateTime,
-  })
-  .register(docs, { id: "PresignResult" });
-export type PresignResult = z.infer<typeof PresignResult>;
+export const PresignResultEntries = {
+  url: v.string(),
+  method: Method,
+  headers: v.record(v.string(), v.string()),
+  bucket: AliasUsed,
+  key: FullKey,
+  expiresIn: integer(),
+  expiresAt: DateTime,
+  serverTime: DateTime,
+};
+export const PresignResult = component("PresignResult", v.object(PresignResultEntries));
+export type PresignResult = v.InferOutput<typeof PresignResult>;
 
 export const MAX_BATCH = 100;
 
-export const BatchRequest = z
-  .strictObject({
-    requests: z
-      .array(
-        z
-          .unknown()
-          .register(docs, { type: "object", description: "a PresignRequest, validated per item" }),
-      )
-      .check(z.minLength(1), z.maxLength(MAX_BATCH)),
-  })
-  .register(docs, {
-    id: "PresignBatchRequest",
-    example: {
-      requests: [
-        { method: "GET", key: "a.txt" },
-        { method: "HEAD", key: "b.txt" },
-      ],
-    },
-  });
+export const BatchRequest = component(
+  "PresignBatchRequest",
+  v.pipe(
+    v.strictObject({
+      requests: v.pipe(
+        v.array(
+          v.pipe(
+            v.unknown(),
+            documented({ type: "object", description: "a PresignRequest, validated per item" }),
+          ),
+        ),
+        v.minLength(1),
+        v.maxLength(MAX_BATCH),
+      ),
+    }),
+    documented({
+      example: {
+        requests: [
+          { method: "GET", key: "a.txt" },
+          { method: "HEAD", key: "b.txt" },
+        ],
+      },
+    }),
+  ),
+);

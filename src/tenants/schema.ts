@@ -1,10 +1,10 @@
 /**
- * The tenant record (docs/configuration.md, "Tenants"): one zod schema is the validation of the admin
- * API, the TypeScript type and the OpenAPI component.
+ * The tenant record (docs/configuration.md, "Tenants"): one valibot schema is the validation of
+ * the admin API, the TypeScript type and the OpenAPI component.
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { prefixProblem } from "../keys";
-import { docs } from "../openapi/route";
+import { component, documented, integerIn } from "../openapi/route";
 
 export const OPERATIONS = ["get", "head", "put", "delete", "post", "multipart", "link"] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -14,63 +14,77 @@ export const ASYMMETRIC_ALGORITHMS = ["EdDSA", "ES256", "ES384", "RS256", "PS256
 export const ALGORITHMS = [...ASYMMETRIC_ALGORITHMS, "HS256"] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
-export const TenantId = z
-  .string()
-  .check(z.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "1-63 characters: a-z, 0-9, '-', '_'"))
-  .register(docs, { example: "acme" });
+export const TenantId = v.pipe(
+  v.string(),
+  v.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "1-63 characters: a-z, 0-9, '-', '_'"),
+  documented({ example: "acme" }),
+);
 
 /**
  * A Worker secret's name (never its value). What the secret must hold is checked where the
  * Worker's env is known: the admin API and each use (`checkSecret`, src/env.ts).
  */
-export const SecretName = z
-  .string()
-  .check(z.regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "a Worker secret name such as S3_MAIN"))
-  .register(docs, {
+export const SecretName = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "a Worker secret name such as S3_MAIN"),
+  documented({
     example: "S3_MAIN",
     description:
       "The name of a Worker secret that is set and is none of the Worker's own vars, bindings " +
       "or ADMIN_TOKEN: S3 credentials JSON for `credentials`, at least 32 bytes for `hmacSecret`.",
-  });
+  }),
+);
 
 /** JWK members that only private or symmetric keys have (RFC 7518 §6). */
 const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"] as const;
 
-const PublicJwk = z
-  .looseObject({
-    kty: z.enum(["EC", "OKP", "RSA"]),
-    kid: z.optional(z.string().check(z.maxLength(256))),
-    alg: z.optional(z.enum(ASYMMETRIC_ALGORITHMS)),
-    use: z.optional(z.literal("sig")),
-  })
-  .check(
-    z.superRefine((jwk, ctx) => {
-      for (const member of PRIVATE_JWK_MEMBERS) {
-        if (member in jwk) {
-          ctx.addIssue({
-            code: "custom",
-            path: [member],
-            message: "only public keys belong in a tenant's JWKS",
-          });
-        }
+const PublicJwk = v.pipe(
+  v.looseObject({
+    kty: v.picklist(["EC", "OKP", "RSA"]),
+    kid: v.optional(v.pipe(v.string(), v.maxLength(256))),
+    alg: v.optional(v.picklist(ASYMMETRIC_ALGORITHMS)),
+    use: v.optional(v.literal("sig")),
+  }),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    for (const member of PRIVATE_JWK_MEMBERS) {
+      if (member in dataset.value) {
+        addIssue({
+          message: "only public keys belong in a tenant's JWKS",
+          path: [
+            {
+              type: "object",
+              origin: "value",
+              input: dataset.value,
+              key: member,
+              value: (dataset.value as Record<string, unknown>)[member],
+            },
+          ],
+        });
       }
-    }),
-  );
+    }
+  }),
+);
 
-const HttpsUrl = z.url({ protocol: /^https$/ }).check(z.maxLength(2048));
+const HttpsUrl = v.pipe(
+  v.string(),
+  v.url(),
+  v.check((url) => new URL(url).protocol === "https:", "an https URL"),
+  v.maxLength(2048),
+);
 
 /** A prefix: a valid key followed by '/'. `{sub}` stands in for the subject when allowed. */
 function prefixSchema(options: { allowEmpty: boolean; allowSub: boolean }) {
-  return z.string().check(
-    z.superRefine((prefix, ctx) => {
-      if (prefix === "" && !options.allowEmpty) {
-        ctx.addIssue({ code: "custom", message: "the prefix must not be empty" });
-        return;
-      }
-      const concrete = options.allowSub ? prefix.replaceAll("{sub}", "sub") : prefix;
-      const problem = prefixProblem(concrete);
-      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
-    }),
+  const problemOf = (prefix: string): string | undefined => {
+    if (prefix === "") return options.allowEmpty ? undefined : "the prefix must not be empty";
+    return prefixProblem(options.allowSub ? prefix.replaceAll("{sub}", "sub") : prefix);
+  };
+  return v.pipe(
+    v.string(),
+    v.check(
+      (prefix) => problemOf(prefix) === undefined,
+      (issue) => problemOf(String(issue.input)) ?? "not a prefix",
+    ),
   );
 }
 
@@ -101,144 +115,143 @@ function isLoopbackHost(hostname: string): boolean {
 }
 
 /** Content-type patterns such as `image/png`, `image/*` or `*\/*`. */
-const ContentTypePattern = z
-  .string()
-  .check(z.regex(/^([a-z0-9!#$&^_.+-]+|\*)\/([a-z0-9!#$&^_.+-]+|\*)$/i, "a type/subtype pattern"));
+const ContentTypePattern = v.pipe(
+  v.string(),
+  v.regex(/^([a-z0-9!#$&^_.+-]+|\*)\/([a-z0-9!#$&^_.+-]+|\*)$/i, "a type/subtype pattern"),
+);
 
-export const BucketConfig = z
-  .strictObject({
-    endpoint: z
-      .url({ protocol: /^https?$/ })
-      .check(
-        z.refine((url) => isOrigin(url), "an origin: no path, query, fragment or user info"),
-        z.refine(
-          (url) => new URL(url).protocol === "https:" || isLoopbackHost(new URL(url).hostname),
-          "https, or http only for a loopback host (127.0.0.0/8, [::1], localhost, *.localhost)",
-        ),
-      )
-      .register(docs, {
+export const BucketConfig = v.pipe(
+  v.strictObject({
+    endpoint: v.pipe(
+      v.string(),
+      v.url(),
+      v.check((url) => /^https?:$/.test(new URL(url).protocol), "an http or https URL"),
+      v.check((url) => isOrigin(url), "an origin: no path, query, fragment or user info"),
+      v.check(
+        (url) => new URL(url).protocol === "https:" || isLoopbackHost(new URL(url).hostname),
+        "https, or http only for a loopback host (127.0.0.0/8, [::1], localhost, *.localhost)",
+      ),
+      documented({
         example: "https://s3.us-east-1.amazonaws.com",
         description: "An https origin; plain http only for 127.0.0.0/8, [::1] and localhost.",
       }),
-    bucket: z
-      .string()
-      .check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name (3-63 a-z 0-9 . -)")),
-    region: z._default(z.string().check(z.regex(/^[a-z0-9-]{1,64}$/)), "us-east-1"),
-    style: z._default(z.enum(["path", "virtual"]), "virtual"),
+    ),
+    bucket: v.pipe(
+      v.string(),
+      v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name (3-63 a-z 0-9 . -)"),
+    ),
+    region: v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9-]{1,64}$/)), "us-east-1"),
+    style: v.optional(v.picklist(["path", "virtual"]), "virtual"),
     credentials: SecretName,
-    supportsPost: z._default(z.boolean(), true),
-  })
-  .check(
-    z.refine(
+    supportsPost: v.optional(v.boolean(), true),
+  }),
+  v.forward(
+    v.check(
       (bucket) =>
         bucket.style === "path" || !/^(\d+\.){3}\d+$|^\[/.test(new URL(bucket.endpoint).hostname),
-      { path: ["style"], message: "virtual-host style needs a host name endpoint, not an IP" },
+      "virtual-host style needs a host name endpoint, not an IP",
     ),
-  );
-export type BucketConfig = z.infer<typeof BucketConfig>;
+    ["style"],
+  ),
+);
+export type BucketConfig = v.InferOutput<typeof BucketConfig>;
 
-const RateLimitWindow = z.strictObject({
-  limit: z.int().check(z.minimum(1), z.maximum(1_000_000_000)),
-  period: z.int().check(z.minimum(1), z.maximum(86_400)),
+const RateLimitWindow = v.strictObject({
+  limit: integerIn(1, 1_000_000_000),
+  period: integerIn(1, 86_400),
 });
 
-export const TenantRecord = z
-  .strictObject({
-    id: TenantId,
-    disabled: z._default(z.boolean(), false),
-    auth: z
-      .strictObject({
-        jwks: z._default(
-          z.nullable(z.strictObject({ keys: z.array(PublicJwk).check(z.maxLength(32)) })),
-          null,
-        ),
-        jwksUrl: z._default(z.nullable(HttpsUrl), null),
-        hmacSecret: z._default(z.nullable(SecretName), null),
-        algorithms: z._default(z.array(z.enum(ALGORITHMS)).check(z.minLength(1)), [
-          "EdDSA",
-          "ES256",
-          "RS256",
-        ]),
-        maxTokenLifetime: z._default(z.int().check(z.minimum(1), z.maximum(86_400)), 900),
-        revokedBefore: z._default(z.int().check(z.minimum(0)), 0),
-      })
-      .check(
-        z.superRefine((auth, ctx) => {
-          if (auth.jwks === null && auth.jwksUrl === null && auth.hmacSecret === null) {
-            ctx.addIssue({
-              code: "custom",
-              message: "one of jwks, jwksUrl or hmacSecret is needed",
-            });
-          }
-          if (auth.algorithms.includes("HS256") && auth.hmacSecret === null) {
-            ctx.addIssue({
-              code: "custom",
-              path: ["algorithms"],
-              message: "HS256 needs auth.hmacSecret (a Worker secret name)",
-            });
-          }
-          if (auth.hmacSecret !== null && !auth.algorithms.includes("HS256")) {
-            ctx.addIssue({
-              code: "custom",
-              path: ["hmacSecret"],
-              message: "hmacSecret is only used when algorithms includes HS256",
-            });
-          }
+const Auth = v.pipe(
+  v.strictObject({
+    jwks: v.optional(
+      v.nullable(v.strictObject({ keys: v.pipe(v.array(PublicJwk), v.maxLength(32)) })),
+      null,
+    ),
+    jwksUrl: v.optional(v.nullable(HttpsUrl), null),
+    hmacSecret: v.optional(v.nullable(SecretName), null),
+    algorithms: v.optional(v.pipe(v.array(v.picklist(ALGORITHMS)), v.minLength(1)), () => [
+      "EdDSA" as const,
+      "ES256" as const,
+      "RS256" as const,
+    ]),
+    maxTokenLifetime: v.optional(integerIn(1, 86_400), 900),
+    revokedBefore: v.optional(integerIn(0, Number.MAX_SAFE_INTEGER), 0),
+  }),
+  v.check(
+    (auth) => auth.jwks !== null || auth.jwksUrl !== null || auth.hmacSecret !== null,
+    "one of jwks, jwksUrl or hmacSecret is needed",
+  ),
+  v.forward(
+    v.check(
+      (auth) => !auth.algorithms.includes("HS256") || auth.hmacSecret !== null,
+      "HS256 needs auth.hmacSecret (a Worker secret name)",
+    ),
+    ["algorithms"],
+  ),
+  v.forward(
+    v.check(
+      (auth) => auth.hmacSecret === null || auth.algorithms.includes("HS256"),
+      "hmacSecret is only used when algorithms includes HS256",
+    ),
+    ["hmacSecret"],
+  ),
+);
+
+export const TenantRecord = component(
+  "TenantRecord",
+  v.pipe(
+    v.strictObject({
+      id: TenantId,
+      disabled: v.optional(v.boolean(), false),
+      auth: Auth,
+      prefix: v.pipe(
+        prefixSchema({ allowEmpty: false, allowSub: false }),
+        documented({ example: "acme/" }),
+      ),
+      subjectPrefix: v.optional(prefixSchema({ allowEmpty: true, allowSub: true }), "users/{sub}/"),
+      buckets: v.record(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/)), BucketConfig),
+      defaultBucket: v.string(),
+      operations: v.optional(v.array(v.picklist(OPERATIONS)), () => [...OPERATIONS]),
+      defaultExpiresIn: v.optional(integerIn(1, 604_800), 900),
+      maxExpiresIn: v.optional(integerIn(1, 604_800), 3600),
+      upload: v.optional(
+        v.strictObject({
+          maxBytes: v.optional(integerIn(1, 5 * 1024 ** 4)),
+          contentTypes: v.optional(v.pipe(v.array(ContentTypePattern), v.maxLength(64))),
+          requireChecksum: v.optional(v.boolean(), false),
+        }),
+        () => ({ requireChecksum: false }),
+      ),
+      rateLimit: v.optional(
+        v.strictObject({
+          tenant: v.optional(RateLimitWindow),
+          subject: v.optional(RateLimitWindow),
+          /** "kv": approximate, cheap (default); "exact": a Durable Object per tenant. */
+          mode: v.optional(v.picklist(["kv", "exact"]), "kv"),
+          /** When the counter store fails: admit (true, default) or refuse with 503. */
+          failOpen: v.optional(v.boolean(), true),
         }),
       ),
-    prefix: prefixSchema({ allowEmpty: false, allowSub: false }).register(docs, {
-      example: "acme/",
     }),
-    subjectPrefix: z._default(prefixSchema({ allowEmpty: true, allowSub: true }), "users/{sub}/"),
-    buckets: z.record(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/)), BucketConfig),
-    defaultBucket: z.string(),
-    operations: z._default(z.array(z.enum(OPERATIONS)), [...OPERATIONS]),
-    defaultExpiresIn: z._default(z.int().check(z.minimum(1), z.maximum(604_800)), 900),
-    maxExpiresIn: z._default(z.int().check(z.minimum(1), z.maximum(604_800)), 3600),
-    upload: z._default(
-      z.strictObject({
-        maxBytes: z.optional(z.int().check(z.minimum(1), z.maximum(5 * 1024 ** 4))),
-        contentTypes: z.optional(z.array(ContentTypePattern).check(z.maxLength(64))),
-        requireChecksum: z._default(z.boolean(), false),
-      }),
-      { requireChecksum: false },
+    v.forward(
+      v.check((tenant) => Object.keys(tenant.buckets).length > 0, "at least one bucket is needed"),
+      ["buckets"],
     ),
-    rateLimit: z.optional(
-      z.strictObject({
-        tenant: z.optional(RateLimitWindow),
-        subject: z.optional(RateLimitWindow),
-        /** "kv": approximate, cheap (default); "exact": a Durable Object per tenant. */
-        mode: z._default(z.enum(["kv", "exact"]), "kv"),
-        /** When the counter store fails: admit (true, default) or refuse with 503. */
-        failOpen: z._default(z.boolean(), true),
-      }),
+    v.forward(
+      v.check(
+        (tenant) => Object.hasOwn(tenant.buckets, tenant.defaultBucket),
+        "must name one of buckets",
+      ),
+      ["defaultBucket"],
     ),
-  })
-  .check(
-    z.superRefine((tenant, ctx) => {
-      if (Object.keys(tenant.buckets).length === 0) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["buckets"],
-          message: "at least one bucket is needed",
-        });
-      }
-      if (!Object.hasOwn(tenant.buckets, tenant.defaultBucket)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["defaultBucket"],
-          message: "must name one of buckets",
-        });
-      }
-      if (tenant.defaultExpiresIn > tenant.maxExpiresIn) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["defaultExpiresIn"],
-          message: "must not exceed maxExpiresIn",
-        });
-      }
-    }),
-  )
-  .register(docs, { id: "TenantRecord" });
+    v.forward(
+      v.check(
+        (tenant) => tenant.defaultExpiresIn <= tenant.maxExpiresIn,
+        "must not exceed maxExpiresIn",
+      ),
+      ["defaultExpiresIn"],
+    ),
+  ),
+);
 
-export type TenantRecord = z.infer<typeof TenantRecord>;
+export type TenantRecord = v.InferOutput<typeof TenantRecord>;

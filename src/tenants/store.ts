@@ -23,6 +23,8 @@ import { BoundedLru } from "../auth/token-cache";
 import { withDeadline } from "../deadline";
 import { GatewayError } from "../errors";
 import { logError } from "../log";
+import * as v from "valibot";
+import { PARSE_CONFIG } from "../openapi/route";
 import { TenantRecord } from "./schema";
 
 export const TENANT_CACHE_TTL_MS = 10_000;
@@ -235,15 +237,15 @@ function parseStored(id: string, raw: string): TenantRecord {
   } catch {
     json = undefined;
   }
-  const parsed = TenantRecord.safeParse(json);
-  if (!parsed.success || parsed.data.id !== id) {
+  const parsed = v.safeParse(TenantRecord, json, PARSE_CONFIG);
+  if (!parsed.success || parsed.output.id !== id) {
     logError("tenant_record_corrupt", { tenant: id });
     throw new GatewayError(
       "unavailable",
       "the tenant's record is unreadable; the operator is told",
     );
   }
-  return parsed.data;
+  return parsed.output;
 }
 
 function remember(id: string, tenant: Tenant | null, now: number): void {

@@ -8,7 +8,7 @@
  * record written in one location may be missing elsewhere for ~60 s), so a missing record is not a
  * refusal: callers then ask S3 itself (ListParts) whether the upload exists under the key.
  */
-import * as z from "zod/mini";
+import * as v from "valibot";
 import { GatewayError } from "../errors";
 import { parseJsonAs } from "../json";
 import { logError } from "../log";
@@ -16,15 +16,15 @@ import { logError } from "../log";
 /** Records outlive any sane multipart upload; older uploads fall back to the S3 check. */
 export const UPLOAD_RECORD_TTL_S = 7 * 86_400;
 
-export const UploadRecord = z.strictObject({
-  fullKey: z.string(),
-  sub: z.string(),
+export const UploadRecord = v.strictObject({
+  fullKey: v.string(),
+  sub: v.string(),
   /** The tenant's bucket alias. */
-  bucket: z.string(),
+  bucket: v.string(),
   /** RFC 3339. */
-  createdAt: z.string(),
+  createdAt: v.string(),
 });
-export type UploadRecord = z.infer<typeof UploadRecord>;
+export type UploadRecord = v.InferOutput<typeof UploadRecord>;
 
 /** Whose upload: a record made under one generation of a tenant is not seen by the next. */
 export interface UploadOwner {

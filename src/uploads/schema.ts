@@ -1,15 +1,22 @@
 /**
  * Request and response bodies of `/v1/uploads/*` (docs/api.md, "Uploads that S3 enforces":
  * presigned POST and multipart). Field rules shared with `/v1/presign` (key, bucket, content type, metadata,
- * expiresIn) are taken from PresignRequest, so one rule has one definition.
+ * expiresIn) are the same schemas (src/signing/schema.ts), so one rule has one definition.
  */
-import * as z from "zod/mini";
-import { docs } from "../openapi/route";
+import * as v from "valibot";
+import { component, documented, integer, integerIn } from "../openapi/route";
 import { MAX_PARTS, MAX_PART_SIZE } from "../s3/multipart";
 import { MAX_POST_BYTES } from "../signing/post-policy";
-import { AliasUsed, DateTime, FullKey, PresignRequest } from "../signing/schema";
-
-const { key, bucket, contentType, metadata, expiresIn } = PresignRequest.shape;
+import {
+  AliasUsed,
+  BucketAlias as bucket,
+  ContentTypeField as contentType,
+  DateTime,
+  ExpiresIn as expiresIn,
+  FullKey,
+  Metadata as metadata,
+  ObjectKey as key,
+} from "../signing/schema";
 
 /** S3's largest object (5 TiB), the same bound as the tenant's `upload.maxBytes`. */
 const MAX_OBJECT_BYTES = 5 * 1024 ** 4;
@@ -21,150 +28,183 @@ export const MAX_SIGN_PARTS = 100;
  * An S3 upload id: opaque printable ASCII. Bounded so `upload:<tenant>:<generation>:<id>` stays
  * under KV's 512-byte key limit (AWS ids are ~100-200 characters, radosgw's ~35).
  */
-const UploadId = z
-  .string()
-  .check(z.regex(/^[\x21-\x7e]{1,400}$/, "an upload id from POST /v1/uploads/multipart"))
-  .register(docs, { example: "2~l-rJHmIWkXqyAwfSgjNmTNsLKmL55xa" });
+const UploadId = v.pipe(
+  v.string(),
+  v.regex(/^[\x21-\x7e]{1,400}$/, "an upload id from POST /v1/uploads/multipart"),
+  documented({ example: "2~l-rJHmIWkXqyAwfSgjNmTNsLKmL55xa" }),
+);
 
-const PartNumber = z.int().check(z.minimum(1), z.maximum(MAX_PARTS));
+const PartNumber = integerIn(1, MAX_PARTS);
 
 /** An ETag as S3 returned it for a part, quotes included or not. */
-const ETag = z
-  .string()
-  .check(z.regex(/^[\x20-\x7e]{1,512}$/, "printable ASCII"))
-  .register(docs, { example: '"b54357faf0632cce46e942fa68356b38"' });
+const ETag = v.pipe(
+  v.string(),
+  v.regex(/^[\x20-\x7e]{1,512}$/, "printable ASCII"),
+  documented({ example: '"b54357faf0632cce46e942fa68356b38"' }),
+);
 
 /** A list whose items' `numberOf(item)` must not repeat; the issue names the repeated item. */
 function unique<T>(numberOf: (item: T) => number, what: string) {
-  return z.superRefine<T[]>((items, ctx) => {
+  return v.rawCheck<T[]>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
     const seen = new Set<number>();
-    items.forEach((item, index) => {
+    dataset.value.forEach((item, index) => {
       const n = numberOf(item);
       if (seen.has(n)) {
-        ctx.addIssue({ code: "custom", path: [index], message: `${what} ${n} appears twice` });
+        addIssue({
+          message: `${what} ${n} appears twice`,
+          path: [{ type: "array", origin: "value", input: dataset.value, key: index, value: item }],
+        });
       }
       seen.add(n);
     });
   });
 }
 
-export const PostUploadRequest = z
-  .strictObject({
-    key,
-    bucket,
-    contentType,
-    maxBytes: z.optional(z.int().check(z.minimum(1), z.maximum(MAX_POST_BYTES))).register(docs, {
-      description: "largest file accepted; capped by the tenant's upload.maxBytes",
+export const PostUploadRequest = component(
+  "PostUploadRequest",
+  v.pipe(
+    v.strictObject({
+      key,
+      bucket,
+      contentType,
+      maxBytes: v.optional(
+        v.pipe(
+          integerIn(1, MAX_POST_BYTES),
+          documented({
+            description: "largest file accepted; capped by the tenant's upload.maxBytes",
+          }),
+        ),
+      ),
+      expiresIn,
+      metadata,
+      successActionStatus: v.optional(
+        v.pipe(
+          v.union([v.literal(200), v.literal(201), v.literal(204)]),
+          documented({ description: "status S3 answers a successful upload with (default 204)" }),
+        ),
+      ),
     }),
-    expiresIn,
-    metadata,
-    successActionStatus: z
-      .optional(z.union([z.literal(200), z.literal(201), z.literal(204)]))
-      .register(docs, { description: "status S3 answers a successful upload with (default 204)" }),
-  })
-  .register(docs, {
-    id: "PostUploadRequest",
-    example: { key: "avatar.png", contentType: "image/png", maxBytes: 1048576 },
-  });
-export type PostUploadRequest = z.infer<typeof PostUploadRequest>;
+    documented({ example: { key: "avatar.png", contentType: "image/png", maxBytes: 1048576 } }),
+  ),
+);
+export type PostUploadRequest = v.InferOutput<typeof PostUploadRequest>;
 
-export const PostUploadResult = z
-  .object({
-    url: z.string().register(docs, { description: "the form's action (the bucket URL)" }),
-    fields: z.record(z.string(), z.string()).register(docs, {
-      description: "form fields to send in this order, followed by the file as the last field",
-    }),
+export const PostUploadResult = component(
+  "PostUploadResult",
+  v.object({
+    url: v.pipe(v.string(), documented({ description: "the form's action (the bucket URL)" })),
+    fields: v.pipe(
+      v.record(v.string(), v.string()),
+      documented({
+        description: "form fields to send in this order, followed by the file as the last field",
+      }),
+    ),
     expiresAt: DateTime,
-    maxBytes: z.int().register(docs, { description: "largest file S3 will accept" }),
+    maxBytes: v.pipe(integer(), documented({ description: "largest file S3 will accept" })),
     bucket: AliasUsed,
     key: FullKey,
-  })
-  .register(docs, { id: "PostUploadResult" });
-export type PostUploadResult = z.infer<typeof PostUploadResult>;
+  }),
+);
+export type PostUploadResult = v.InferOutput<typeof PostUploadResult>;
 
-export const MultipartCreateRequest = z
-  .strictObject({
-    key,
-    bucket,
-    contentType,
-    size: z
-      .optional(z.int().check(z.minimum(0), z.maximum(MAX_OBJECT_BYTES)))
-      .register(docs, { description: "expected object size in bytes: checked, and sets partSize" }),
-  })
-  .register(docs, {
-    id: "MultipartCreateRequest",
-    example: { key: "video.mp4", contentType: "video/mp4", size: 1073741824 },
-  });
-export type MultipartCreateRequest = z.infer<typeof MultipartCreateRequest>;
-
-export const MultipartCreateResult = z
-  .object({
-    uploadId: z.string(),
-    key: FullKey,
-    bucket: AliasUsed,
-    partSize: z.int().check(z.minimum(1), z.maximum(MAX_PART_SIZE)).register(docs, {
-      description: "suggested size of every part but the last (≥ 5 MiB, whole MiB)",
+export const MultipartCreateRequest = component(
+  "MultipartCreateRequest",
+  v.pipe(
+    v.strictObject({
+      key,
+      bucket,
+      contentType,
+      size: v.optional(
+        v.pipe(
+          integerIn(0, MAX_OBJECT_BYTES),
+          documented({ description: "expected object size in bytes: checked, and sets partSize" }),
+        ),
+      ),
     }),
-  })
-  .register(docs, { id: "MultipartCreateResult" });
+    documented({ example: { key: "video.mp4", contentType: "video/mp4", size: 1073741824 } }),
+  ),
+);
+export type MultipartCreateRequest = v.InferOutput<typeof MultipartCreateRequest>;
 
-export const SignPartsRequest = z
-  .strictObject({
+export const MultipartCreateResult = component(
+  "MultipartCreateResult",
+  v.object({
+    uploadId: v.string(),
+    key: FullKey,
+    bucket: AliasUsed,
+    partSize: v.pipe(
+      integerIn(1, MAX_PART_SIZE),
+      documented({ description: "suggested size of every part but the last (≥ 5 MiB, whole MiB)" }),
+    ),
+  }),
+);
+
+export const SignPartsRequest = component(
+  "SignPartsRequest",
+  v.strictObject({
     key,
     bucket,
     uploadId: UploadId,
-    partNumbers: z.array(PartNumber).check(
-      z.minLength(1),
-      z.maxLength(MAX_SIGN_PARTS),
+    partNumbers: v.pipe(
+      v.array(PartNumber),
+      v.minLength(1),
+      v.maxLength(MAX_SIGN_PARTS),
       unique<number>((n) => n, "part number"),
     ),
     expiresIn,
-  })
-  .register(docs, { id: "SignPartsRequest" });
-export type SignPartsRequest = z.infer<typeof SignPartsRequest>;
+  }),
+);
+export type SignPartsRequest = v.InferOutput<typeof SignPartsRequest>;
 
-export const SignPartsResult = z
-  .object({
-    parts: z.array(z.object({ partNumber: z.int(), url: z.string() })),
+export const SignPartsResult = component(
+  "SignPartsResult",
+  v.object({
+    parts: v.array(v.object({ partNumber: integer(), url: v.string() })),
     expiresAt: DateTime,
-  })
-  .register(docs, { id: "SignPartsResult" });
+  }),
+);
 
-const CompletedPart = z.strictObject({ partNumber: PartNumber, etag: ETag });
+const CompletedPart = v.strictObject({ partNumber: PartNumber, etag: ETag });
 
-export const CompleteRequest = z
-  .strictObject({
+export const CompleteRequest = component(
+  "MultipartCompleteRequest",
+  v.strictObject({
     key,
     bucket,
     uploadId: UploadId,
-    parts: z.array(CompletedPart).check(
-      z.minLength(1),
-      z.maxLength(MAX_PARTS),
-      unique<z.infer<typeof CompletedPart>>((part) => part.partNumber, "part number"),
+    parts: v.pipe(
+      v.array(CompletedPart),
+      v.minLength(1),
+      v.maxLength(MAX_PARTS),
+      unique<v.InferOutput<typeof CompletedPart>>((part) => part.partNumber, "part number"),
     ),
-  })
-  .register(docs, { id: "MultipartCompleteRequest" });
-export type CompleteRequest = z.infer<typeof CompleteRequest>;
+  }),
+);
+export type CompleteRequest = v.InferOutput<typeof CompleteRequest>;
 
-export const CompleteResult = z
-  .object({
+export const CompleteResult = component(
+  "MultipartCompleteResult",
+  v.object({
     key: FullKey,
-    bucket: z.string(),
-    etag: z.string(),
-    size: z.int().register(docs, { description: "the object's size in bytes" }),
-  })
-  .register(docs, { id: "MultipartCompleteResult" });
+    bucket: v.string(),
+    etag: v.string(),
+    size: v.pipe(integer(), documented({ description: "the object's size in bytes" })),
+  }),
+);
 
-export const AbortRequest = z
-  .strictObject({ key, bucket, uploadId: UploadId })
-  .register(docs, { id: "MultipartAbortRequest" });
-export type AbortRequest = z.infer<typeof AbortRequest>;
+export const AbortRequest = component(
+  "MultipartAbortRequest",
+  v.strictObject({ key, bucket, uploadId: UploadId }),
+);
+export type AbortRequest = v.InferOutput<typeof AbortRequest>;
 
-export const ListPartsQuery = z.strictObject({ key, bucket, uploadId: UploadId });
-export type ListPartsQuery = z.infer<typeof ListPartsQuery>;
+export const ListPartsQuery = v.strictObject({ key, bucket, uploadId: UploadId });
+export type ListPartsQuery = v.InferOutput<typeof ListPartsQuery>;
 
-export const ListPartsResult = z
-  .object({
-    parts: z.array(z.object({ partNumber: z.int(), etag: z.string(), size: z.int() })),
-  })
-  .register(docs, { id: "MultipartPartsResult" });
+export const ListPartsResult = component(
+  "MultipartPartsResult",
+  v.object({
+    parts: v.array(v.object({ partNumber: integer(), etag: v.string(), size: integer() })),
+  }),
+);

@@ -3,48 +3,67 @@
  * Uppy's `signRequest(request)` and of its answer: the validation, the OpenAPI components and the
  * types (test/client/types.test.ts holds the typed client's copies to them).
  */
-import * as z from "zod/mini";
-import { docs } from "../openapi/route";
-import { DateTime, FullKey, objectKey, PresignRequest } from "../signing/schema";
-
-const { bucket, contentType, expiresIn } = PresignRequest.shape;
+import * as v from "valibot";
+import { component, documented, integerIn } from "../openapi/route";
+import {
+  BucketAlias,
+  ContentTypeField,
+  DateTime,
+  ExpiresIn,
+  FullKey,
+  objectKey,
+} from "../signing/schema";
 
 /** The type S3 gives an object created without one; signed when the tenant restricts types. */
 export const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 
-export const SignS3Request = z
-  .strictObject({
-    method: z.enum(["PUT", "POST", "GET", "DELETE"]),
-    key: objectKey({
-      description:
-        "PutObject and CreateMultipartUpload: the relative key; every other request: the full " +
-        "key returned by those",
-      example: "3f1c-cat.jpg",
-    }),
-    uploadId: z.optional(z.string().check(z.regex(/^[\x21-\x7e]{1,400}$/, "an S3 upload id"))),
-    partNumber: z.optional(z.int().check(z.minimum(1), z.maximum(10_000))),
-    contentType,
-    expiresIn,
-    bucket,
-  })
-  .register(docs, {
-    id: "SignS3Request",
-    description: "One S3 request to presign, as @uppy/aws-s3 passes it to `signRequest`",
-  });
-export type SignS3Request = z.infer<typeof SignS3Request>;
+const S3Method = v.picklist(["PUT", "POST", "GET", "DELETE"]);
 
-export const SignS3Result = z
-  .object({
-    url: z.string(),
-    method: z.enum(["PUT", "POST", "GET", "DELETE"]),
+export const SignS3Request = component(
+  "SignS3Request",
+  v.pipe(
+    v.strictObject({
+      method: S3Method,
+      key: objectKey({
+        description:
+          "PutObject and CreateMultipartUpload: the relative key; every other request: the full " +
+          "key returned by those",
+        example: "3f1c-cat.jpg",
+      }),
+      uploadId: v.optional(v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,400}$/, "an S3 upload id"))),
+      partNumber: v.optional(integerIn(1, 10_000)),
+      contentType: ContentTypeField,
+      expiresIn: ExpiresIn,
+      bucket: BucketAlias,
+    }),
+    v.description("One S3 request to presign, as @uppy/aws-s3 passes it to `signRequest`"),
+  ),
+);
+export type SignS3Request = v.InferOutput<typeof SignS3Request>;
+
+export const SignS3Result = component(
+  "SignS3Result",
+  v.object({
+    url: v.string(),
+    method: S3Method,
     key: FullKey,
-    headers: z.optional(z.record(z.string(), z.string())).register(docs, {
-      description: "signed headers to send with the request (never browser-forbidden ones)",
-    }),
-    fields: z.optional(z.record(z.string(), z.string())).register(docs, {
-      description: "PutObject only: POST policy form fields; upload with a form POST to url",
-    }),
+    headers: v.optional(
+      v.pipe(
+        v.record(v.string(), v.string()),
+        documented({
+          description: "signed headers to send with the request (never browser-forbidden ones)",
+        }),
+      ),
+    ),
+    fields: v.optional(
+      v.pipe(
+        v.record(v.string(), v.string()),
+        documented({
+          description: "PutObject only: POST policy form fields; upload with a form POST to url",
+        }),
+      ),
+    ),
     expiresAt: DateTime,
-  })
-  .register(docs, { id: "SignS3Result" });
-export type SignS3Result = z.infer<typeof SignS3Result>;
+  }),
+);
+export type SignS3Result = v.InferOutput<typeof SignS3Result>;

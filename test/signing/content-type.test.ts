@@ -2,6 +2,7 @@
  * The tenant's content-type rule (src/signing/content-type.ts): one strict media type, matched on
  * type/subtype, and active types admitted only by a pattern that names them exactly.
  */
+import * as v from "valibot";
 import { beforeAll, describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors";
 import { parseMediaType } from "../../src/http/media-type";
@@ -16,7 +17,7 @@ beforeAll(async () => {
 
 function tenantWith(contentTypes?: string[]): TenantRecord {
   const upload = contentTypes === undefined ? {} : { upload: { contentTypes } };
-  return TenantRecord.parse(tenantRecord("t-ctype", [key.publicJwk], upload));
+  return v.parse(TenantRecord, tenantRecord("t-ctype", [key.publicJwk], upload));
 }
 
 function refusal(run: () => unknown): GatewayError {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import * as v from "valibot";
 import { BucketConfig } from "../../src/tenants/schema";
 
 function endpointIssues(endpoint: string): string[] {
-  const parsed = BucketConfig.safeParse({
+  const parsed = v.safeParse(BucketConfig, {
     endpoint,
     bucket: "abc",
     style: "path",
@@ -10,7 +11,10 @@ function endpointIssues(endpoint: string): string[] {
   });
   return parsed.success
     ? []
-    : parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    : parsed.issues.map(
+        (issue) =>
+          `${(issue.path ?? []).map((item) => String(item.key)).join(".")}: ${issue.message}`,
+      );
 }
 
 describe("a bucket endpoint is https, or http on a loopback host only", () => {
