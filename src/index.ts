@@ -25,7 +25,7 @@ app.use("/admin/*", jsonBody());
 app.use("/v1/*", clientAuth());
 app.use("/admin/*", adminAuth());
 
-for (const router of routers) app.route("/", router);
+for (const router of routers) router.mountOn(app);
 
 /** Built ahead of time from the same route configs and schemas (src/openapi/api.ts). */
 app.get("/openapi.json", async (c) => {

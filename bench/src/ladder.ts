@@ -58,7 +58,7 @@ function gatewayApp(layers: readonly Layer[]): Hono<AppEnv> {
     app.use("/v1/*", jsonBody());
   }
   if (layers.includes("auth")) app.use("/v1/*", clientAuth());
-  app.route("/", echoRouter(layers.includes("rate limit")));
+  echoRouter(layers.includes("rate limit")).mountOn(app);
   app.onError(problemResponse);
   return app;
 }

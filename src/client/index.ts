@@ -4,7 +4,7 @@
  * `AbortSignal`, so one file runs everywhere; every failure of the gateway is an `EdgesignError`
  * carrying the RFC 9457 problem, every refusal of S3 an `S3RequestError` carrying S3's code.
  *
- * Request and response types (./types.ts) are checked against the gateway's zod schemas at compile
+ * Request and response types (./types.ts) are checked against the gateway's valibot schemas at compile
  * time (test/client/types.test.ts), so the client cannot drift from what the routes validate.
  *
  * @example

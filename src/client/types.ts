@@ -1,6 +1,6 @@
 /**
  * The gateway's request and response bodies as the client sees them. Written out by hand, not
- * imported from the zod schemas, so the client (and what a browser app type-checks against it)
+ * imported from the valibot schemas, so the client (and what a browser app type-checks against it)
  * depends on nothing of the gateway; test/client/types.test.ts proves at compile time that each
  * matches the schema the route validates with (z.input for requests, z.output for answers).
  */

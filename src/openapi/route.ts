@@ -102,19 +102,23 @@ export type RouteHandler<E extends Env, R extends RouteConfig> = (
 /** A failed validation turned into the error the app maps to a problem (400 naming the field). */
 export type ValidationFailure = (issues: readonly v.BaseIssue<unknown>[]) => Error;
 
-/** A Hono router whose routes are documented and validated from their configs. */
-export class Router<E extends Env> extends Hono<E> {
+/**
+ * A group of routes, documented and validated from their configs, that registers itself on the
+ * app (`mountOn`). It is not a Hono app of its own: each handler is registered once, on the app's
+ * router, which keeps startup short (no router per group, no copy into the app).
+ */
+export class Router<E extends Env> {
   /** The configs of the routes registered here, in order, for the OpenAPI document. */
   readonly documented: RouteConfig[] = [];
+  readonly #routes: { method: string; path: string; handlers: MiddlewareHandler<E>[] }[] = [];
   readonly #failure: ValidationFailure;
 
   constructor(failure: ValidationFailure) {
-    super();
     this.#failure = failure;
   }
 
   /**
-   * Registers `handler` for `route`, behind a validator for each request schema it has. A failed
+   * Adds `handler` for `route`, behind a validator for each request schema it has. A failed
    * validation throws `failure(error)`: the router's (a 400 naming the field) unless the route
    * gives its own.
    */
@@ -125,20 +129,21 @@ export class Router<E extends Env> extends Hono<E> {
   ): this {
     this.documented.push(route);
     const { params, query, body } = route.request ?? {};
-    const checks: MiddlewareHandler[] = [];
-    if (params !== undefined) checks.push(validate("param", params, failure));
-    if (query !== undefined) checks.push(validate("query", query, failure));
+    const handlers: MiddlewareHandler<E>[] = [];
+    if (params !== undefined) handlers.push(validate("param", params, failure));
+    if (query !== undefined) handlers.push(validate("query", query, failure));
     if (body !== undefined) {
-      checks.push(validate("json", body.content["application/json"].schema, failure));
+      handlers.push(validate("json", body.content["application/json"].schema, failure));
     }
+    handlers.push(handler as unknown as MiddlewareHandler<E>);
     const path = route.path.replace(/\{(\w+)\}/g, ":$1");
-    this.on(
-      route.method.toUpperCase(),
-      [path],
-      ...checks,
-      handler as unknown as MiddlewareHandler<E>,
-    );
+    this.#routes.push({ method: route.method.toUpperCase(), path, handlers });
     return this;
+  }
+
+  /** Registers every route of the group on `app`. */
+  mountOn(app: Hono<E>): void {
+    for (const { method, path, handlers } of this.#routes) app.on(method, [path], ...handlers);
   }
 }
 
