@@ -9,6 +9,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { exportJWK, generateKeyPair } from "jose";
 import { mintToken, TENANT_ID, tenantRecord } from "../bench/src/tenant.ts";
@@ -147,6 +148,9 @@ export async function runColdStart({ root, bin, work, childEnv, log, runs, track
     }
   }
 
+  log(`cold start: module evaluation in fresh Node processes, ${runs} of each Worker`);
+  const evaluations = evaluateModules(dir, workers, runs);
+
   log(`cold start: first request to a fresh runtime, ${runs} samples of each Worker, alternating`);
   const firstRequests = await sampleFirstRequests(dir, workers, runs, { root, childEnv, track });
 
@@ -174,8 +178,13 @@ export async function runColdStart({ root, bin, work, childEnv, log, runs, track
       config: entry.config,
       bundle: entry.bundle,
       startup,
+      moduleEvaluation: stats(evaluations[id], "ms"),
       firstRequest,
-      raw: { startupRuns: entry.startupRuns, firstRequestSamples: samples },
+      raw: {
+        startupRuns: entry.startupRuns,
+        moduleEvaluations: evaluations[id],
+        firstRequestSamples: samples,
+      },
     };
   }
   const { edgesign, bare } = workers;
@@ -183,11 +192,14 @@ export async function runColdStart({ root, bin, work, childEnv, log, runs, track
   const over = (pick) => (pick(bare) > 0 ? round(pick(edgesign) / pick(bare)) : null);
   return {
     runs,
+    moduleEvaluationFloor: stats(evaluations.floor, "ms"),
     method: {
       bundle:
         "wrangler deploy --dry-run --outdir <tmp>; raw and gzip (zlib default level) size of the .js it writes",
       startup:
         "wrangler check startup --worker <upload bundle from deploy --dry-run --outfile>; the CPU profile's samples summed as wrangler does: sampled = Σ time deltas, active = sampled − (idle), GC = (garbage collector), program = (program)",
+      moduleEvaluation:
+        "the bundle's import() timed with performance.now() in a fresh Node 24 process (V8, as workerd; cloudflare:* imports stubbed), beside an empty module: a diagnostic with a precise clock, not the target",
       firstRequest:
         "a child process (scripts/bench-cold-sampler.mjs) starts a fresh local runtime per sample with unstable_startWorker (prebuilt bundle, inspector off, persisted local KV holding edgesign's tenant, seeded once through the admin API in an untimed start) and sends one POST /v1/presign with a valid EdDSA token; startToFirstResponse = start call → first response body read; firstResponse = that request alone, after ready; secondResponse = the same request again, warm",
     },
@@ -195,11 +207,47 @@ export async function runColdStart({ root, bin, work, childEnv, log, runs, track
     ratios: {
       startupActive: over((w) => w.startup.activeMs.median),
       startupSampled: over((w) => w.startup.sampledMs.median),
+      moduleEvaluation: over((w) => w.moduleEvaluation.median),
       bundleGzip: over((w) => w.bundle.gzipBytes),
       firstRequestStartToResponse: over((w) => w.firstRequest.startToFirstResponseMs.median),
       firstResponseAfterReady: over((w) => w.firstRequest.firstResponseMs.median),
     },
   };
+}
+
+/**
+ * A finer look at startup than the profile's samples (workerd samples every ~10 ms, so a small
+ * Worker reads 0 or ~10 ms a run): the same bundle's module evaluation (parse, compile, top-level
+ * code) timed with a precise clock in a fresh Node 24 process, V8 like workerd, `runs` times
+ * each, alternating. `cloudflare:*` imports become an empty stub. Not workerd, so a diagnostic
+ * beside the target, not the target; an empty module gives the floor.
+ */
+function evaluateModules(dir, workers, runs) {
+  const stub = "data:text/javascript,export class DurableObject{};export const env={};";
+  const files = { floor: join(dir, "empty.mjs") };
+  writeFileSync(files.floor, "export default {};\n");
+  for (const [id, entry] of Object.entries(workers)) {
+    files[id] = join(dir, `${id}-eval.mjs`);
+    const source = readFileSync(entry.entrypoint, "utf8");
+    writeFileSync(files[id], source.replace(/(from\s*)"cloudflare:[a-z-]+"/g, `$1"${stub}"`));
+  }
+  const timer =
+    "const t = performance.now(); await import(process.argv[1]); " +
+    "console.log(performance.now() - t);";
+  const results = Object.fromEntries(Object.keys(files).map((id) => [id, []]));
+  for (let run = 0; run < runs; run++) {
+    const ids = Object.keys(files);
+    for (const id of run % 2 === 0 ? ids : ids.reverse()) {
+      const { stdout, status, stderr } = spawnSync(
+        process.execPath,
+        ["--input-type=module", "-e", timer, pathToFileURL(files[id]).href],
+        { encoding: "utf8" },
+      );
+      if (status !== 0) throw new Error(`evaluating ${id}'s bundle under Node failed: ${stderr}`);
+      results[id].push({ ms: round(Number(stdout.trim()), 2) });
+    }
+  }
+  return results;
 }
 
 /** Writes the env files and the plan, runs the sampler child, returns its samples per Worker. */
@@ -330,6 +378,11 @@ export function coldTables(cold, table) {
       ]),
     ),
     table(
+      `Cold start: module evaluation (parse, compile, top level) in a fresh Node 24 process, precise clock, not workerd; median (min–max) of ${cold.runs}, ms`,
+      ["Worker", "import()", "empty module"],
+      rows.map((w) => [w.label, range(w.moduleEvaluation), range(cold.moduleEvaluationFloor)]),
+    ),
+    table(
       `Cold start: first POST /v1/presign to a fresh runtime (unstable_startWorker, inspector off), median (min–max) of ${cold.runs} samples, ms`,
       ["Worker", "start → 1st response", "start → ready", "1st response", "2nd response"],
       rows.map((w) => [
@@ -341,6 +394,7 @@ export function coldTables(cold, table) {
       ]),
     ),
     `ratios edgesign / bare: startup active ${cold.ratios.startupActive}×, sampled ${cold.ratios.startupSampled}×, ` +
+      `module evaluation under Node ${cold.ratios.moduleEvaluation}×, ` +
       `bundle gzip ${cold.ratios.bundleGzip}×, start → first response ${cold.ratios.firstRequestStartToResponse}×, ` +
       `first response after ready ${cold.ratios.firstResponseAfterReady}×`,
   ];
