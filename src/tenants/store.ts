@@ -23,8 +23,7 @@ import { BoundedLru } from "../auth/token-cache";
 import { withDeadline } from "../deadline";
 import { GatewayError } from "../errors";
 import { logError } from "../log";
-import * as v from "valibot";
-import { PARSE_CONFIG } from "../openapi/route";
+import { parseJsonAs } from "../json";
 import { TenantRecord } from "./schema";
 
 export const TENANT_CACHE_TTL_MS = 10_000;
@@ -231,21 +230,15 @@ function withFloor(tenant: Tenant, floor: number): Tenant {
 }
 
 function parseStored(id: string, raw: string): TenantRecord {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    json = undefined;
-  }
-  const parsed = v.safeParse(TenantRecord, json, PARSE_CONFIG);
-  if (!parsed.success || parsed.output.id !== id) {
+  const record = parseJsonAs(TenantRecord, raw);
+  if (record === undefined || record.id !== id) {
     logError("tenant_record_corrupt", { tenant: id });
     throw new GatewayError(
       "unavailable",
       "the tenant's record is unreadable; the operator is told",
     );
   }
-  return parsed.output;
+  return record;
 }
 
 function remember(id: string, tenant: Tenant | null, now: number): void {
