@@ -157,8 +157,8 @@ export async function resolveLink(
 
 /**
  * Counts one use. KV (default): read-modify-write of the link's own counter, never of the record
- * (a rewritten record could undo a delete) — approximate, see docs/api.md ("POST /v1/links"). `exactUses`: the link's own
- * Durable Object, atomic.
+ * (a rewritten record could undo a delete) — approximate, see docs/api.md ("POST /v1/links").
+ * `exactUses`: the link's own Durable Object, atomic.
  */
 async function takeUse(input: ResolveInput, record: LinkRecord): Promise<void> {
   const maxUses = record.maxUses ?? Number.POSITIVE_INFINITY;

@@ -71,15 +71,9 @@ export async function writeLink(
   record: LinkRecord,
   nowS: number,
 ): Promise<void> {
-  try {
-    const expiration = expirationOf(record.expiresAt, nowS);
-    await withDeadline(kv.put(linkKey(code), JSON.stringify(record), { expiration }), "KV");
-  } catch (cause) {
-    logError("kv_write_failed", { key: "link:…", tenant: record.tenant, error: String(cause) });
-    throw new GatewayError("unavailable", "the link could not be stored; nothing was created", {
-      cause,
-    });
-  }
+  await putForLink(kv, linkKey(code), JSON.stringify(record), record, nowS, {
+    detail: "the link could not be stored; nothing was created",
+  });
 }
 
 /**
@@ -93,15 +87,9 @@ export async function revokeLink(
   record: LinkRecord,
   nowS: number,
 ): Promise<void> {
-  try {
-    const expiration = expirationOf(record.expiresAt, nowS);
-    await withDeadline(kv.put(tombstoneKey(code), String(nowS), { expiration }), "KV");
-  } catch (cause) {
-    logError("kv_write_failed", { key: "linkdel:…", tenant: record.tenant, error: String(cause) });
-    throw new GatewayError("unavailable", "the link could not be deleted; it still works", {
-      cause,
-    });
-  }
+  await putForLink(kv, tombstoneKey(code), String(nowS), record, nowS, {
+    detail: "the link could not be deleted; it still works",
+  });
   try {
     await withDeadline(kv.delete(linkKey(code)), "KV");
   } catch (cause) {
@@ -136,11 +124,29 @@ export async function writeUses(
   record: LinkRecord,
   nowS: number,
 ): Promise<void> {
+  await putForLink(kv, usesKey(code), String(uses), record, nowS, {
+    detail: "the use could not be counted",
+  });
+}
+
+/**
+ * Writes `value` under one of a link's keys, expiring with the link. A failure is an ERROR line
+ * naming the key's kind (never the code, a bearer capability) and a 503 saying `detail`.
+ */
+async function putForLink(
+  kv: KVNamespace,
+  key: string,
+  value: string,
+  record: LinkRecord,
+  nowS: number,
+  { detail }: { detail: string },
+): Promise<void> {
   try {
     const expiration = expirationOf(record.expiresAt, nowS);
-    await withDeadline(kv.put(usesKey(code), String(uses), { expiration }), "KV");
+    await withDeadline(kv.put(key, value, { expiration }), "KV");
   } catch (cause) {
-    logError("kv_write_failed", { key: "linkuses:…", tenant: record.tenant, error: String(cause) });
-    throw new GatewayError("unavailable", "the use could not be counted", { cause });
+    const kind = `${key.slice(0, key.indexOf(":"))}:…`;
+    logError("kv_write_failed", { key: kind, tenant: record.tenant, error: String(cause) });
+    throw new GatewayError("unavailable", detail, { cause });
   }
 }
