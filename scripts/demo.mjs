@@ -35,6 +35,7 @@ export function demoTenant(publicJwk) {
         region: "us-east-1",
         style: "path",
         credentials: "S3_DEMO",
+        provider: "ceph",
       },
     },
     defaultBucket: "main",

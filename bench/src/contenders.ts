@@ -81,7 +81,7 @@ export const CONTENDERS: readonly Contender[] = [
         region: setup.region,
         style: "virtual",
         credentials: CREDENTIALS,
-        supportsPost: true,
+        provider: "generic",
       };
       // Exactly what presignForCaller does for a GET without overrides.
       return async (key, now) =>

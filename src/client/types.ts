@@ -15,6 +15,7 @@ export type ProblemCode =
   | "not_found"
   | "method_not_allowed"
   | "conflict"
+  | "unsupported_by_provider"
   | "payload_too_large"
   | "unsupported_media_type"
   | "rate_limited"

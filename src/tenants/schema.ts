@@ -5,6 +5,7 @@
 import * as v from "valibot";
 import { prefixProblem } from "../keys";
 import { component, documented, integerIn } from "../openapi/route";
+import { PROVIDERS } from "../s3/providers";
 
 export const OPERATIONS = ["get", "head", "put", "delete", "post", "multipart", "link"] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -143,7 +144,10 @@ export const BucketConfig = v.pipe(
     region: v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9-]{1,64}$/)), "us-east-1"),
     style: v.optional(v.picklist(["path", "virtual"]), "virtual"),
     credentials: SecretName,
-    supportsPost: v.optional(v.boolean(), true),
+    /** The kind of S3 server: selects its capability table (src/s3/providers.ts). */
+    provider: v.optional(v.picklist(PROVIDERS), "generic"),
+    /** Overrides the provider's POST policy cell (before providers: the only such switch). */
+    supportsPost: v.optional(v.boolean()),
   }),
   v.forward(
     v.check(

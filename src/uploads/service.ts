@@ -19,6 +19,7 @@ import {
   type S3Target,
   type UploadedPart,
 } from "../s3/multipart";
+import { capabilitiesOf, requireCapability } from "../s3/providers";
 import { createPostPolicy, MAX_POST_BYTES } from "../signing/post-policy";
 import { clientFor, presign } from "../signing/presign";
 import { allowedContentType } from "../signing/content-type";
@@ -48,13 +49,11 @@ export async function postUploadForCaller(
 
   const key = callerKey(principal, body.key);
   const [alias, bucket] = resolveBucket(tenant, body.bucket);
-  if (!bucket.supportsPost) {
-    throw new GatewayError(
-      "conflict",
-      `bucket '${alias}' does not accept browser POST uploads (e.g. R2); ` +
-        "use a presigned PUT instead: POST /v1/presign with method PUT",
-    );
-  }
+  requireCapability(
+    bucket,
+    capabilitiesOf(bucket).postPolicy,
+    `bucket '${alias}': browser POST uploads (use a presigned PUT: POST /v1/presign with method PUT)`,
+  );
   refuseWhenChecksumRequired(tenant, "a POST form");
   const expiresIn = resolveExpiresIn(tenant, body.expiresIn);
   const contentType = allowedContentType(tenant, body.contentType, "contentType");

@@ -28,6 +28,7 @@ import { GatewayError } from "../errors";
 import { assertValidKey, expandSubjectPrefix, fullKey, grantedPrefix } from "../keys";
 import { logInfo } from "../log";
 import { abortMultipartUpload, listParts, s3Client, type S3Target } from "../s3/multipart";
+import { capabilitiesOf } from "../s3/providers";
 import { createPostPolicy, MAX_POST_BYTES } from "../signing/post-policy";
 import { amzDate, clientFor, objectUrl } from "../signing/presign";
 import { allowedContentType } from "../signing/content-type";
@@ -230,9 +231,9 @@ export async function signS3RequestForCaller(
       }
       // A PUT without a signed content-length could store any size; a POST policy's
       // content-length-range is checked by S3 itself.
-      if (!bucketConfig.supportsPost) {
+      if (!capabilitiesOf(bucketConfig).postPolicy) {
         throw new GatewayError(
-          "conflict",
+          "unsupported_by_provider",
           `the tenant limits uploads to ${maxBytes} bytes and bucket '${alias}' has no POST ` +
             "uploads, so a PUT without a size cannot be limited: use multipart " +
             "(Uppy: shouldUseMultipart: true) or POST /v1/presign with contentLength",

@@ -108,6 +108,7 @@ export async function createTenant(
         region: S3.region,
         style: "path",
         credentials: "S3_E2E",
+        provider: "ceph",
       },
       temp: {
         endpoint: S3.endpoint,
@@ -115,6 +116,7 @@ export async function createTenant(
         region: S3.region,
         style: "path",
         credentials: "S3_E2E_TEMP",
+        provider: "ceph",
       },
       vhost: {
         endpoint: `http://${S3.vhostSuffix}`,
@@ -122,6 +124,7 @@ export async function createTenant(
         region: S3.region,
         style: "virtual",
         credentials: "S3_E2E",
+        provider: "ceph",
       },
     },
     defaultBucket: "path",

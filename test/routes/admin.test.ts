@@ -59,7 +59,8 @@ describe("tenant round trip", () => {
     expect(stored.auth.algorithms).toEqual(["EdDSA", "ES256", "RS256"]);
     expect(stored.auth.maxTokenLifetime).toBe(900);
     expect(stored.defaultExpiresIn).toBe(900);
-    expect(stored.buckets.main.supportsPost).toBe(true);
+    expect(stored.buckets.main.provider).toBe("generic");
+    expect(stored.buckets.main).not.toHaveProperty("supportsPost");
     expect(JSON.parse((await env.KV.get(tenantKey(id))) ?? "null")).toEqual(stored);
 
     const get = await call(`/admin/tenants/${id}`, { admin: true });

@@ -209,14 +209,14 @@ describe("POST /v1/uploads/sign-request: the tenant's upload limits", () => {
           bucket: "r2-bucket",
           region: "auto",
           credentials: "S3_TEST",
-          supportsPost: false,
+          provider: "r2",
         },
       },
     });
     const problem = await expectProblem(
       (await sign(token, { method: "PUT", key: "a.bin" })).res,
       409,
-      "conflict",
+      "unsupported_by_provider",
     );
     expect(problem.detail).toMatch(/multipart/);
   });

@@ -113,7 +113,7 @@ describe("POST /v1/uploads/post", () => {
     ]);
   });
 
-  it("refuses a bucket with supportsPost false with 409 pointing to a presigned PUT", async () => {
+  it("refuses a bucket with supportsPost false with 409 unsupported_by_provider pointing to a presigned PUT", async () => {
     const id = newTenantId();
     const key = await keyPair("EdDSA");
     const record = tenantRecord(id, [key.publicJwk]);
@@ -123,8 +123,36 @@ describe("POST /v1/uploads/post", () => {
       token: await mintToken(key, { iss: id }),
       body: { key: "a" },
     });
-    const problem = await expectProblem(res, 409, "conflict");
+    const problem = await expectProblem(res, 409, "unsupported_by_provider");
     expect(problem.detail).toMatch(/presigned PUT/);
+    expect(problem.detail).toMatch(/provider 'generic'/);
+  });
+
+  it("takes POST support from the bucket's provider, and supportsPost overrides it", async () => {
+    const id = newTenantId();
+    const key = await keyPair("EdDSA");
+    const token = await mintToken(key, { iss: id });
+    const record = tenantRecord(id, [key.publicJwk]);
+    const bucket = record.buckets.main as Record<string, unknown>;
+    bucket.provider = "r2";
+    await putTenant(record);
+    const r2 = await call("/v1/uploads/post", { token, body: { key: "a" } });
+    expect((await expectProblem(r2, 409, "unsupported_by_provider")).detail).toMatch(
+      /provider 'r2'/,
+    );
+
+    bucket.supportsPost = true;
+    await putTenant(record);
+    expect((await call("/v1/uploads/post", { token, body: { key: "a" } })).status).toBe(200);
+
+    bucket.provider = "aws";
+    bucket.supportsPost = false;
+    await putTenant(record);
+    await expectProblem(
+      await call("/v1/uploads/post", { token, body: { key: "a" } }),
+      409,
+      "unsupported_by_provider",
+    );
   });
 
   it("applies the tenant's content-type policy: 400 without a type, 415 for another", async () => {

@@ -22,7 +22,7 @@ const bucket: BucketConfig = {
   region: "us-east-1",
   style: "path",
   credentials: "UNUSED",
-  supportsPost: true,
+  provider: "generic",
 };
 
 function target(fullKey = "t/users/alice/big.bin"): S3Target {

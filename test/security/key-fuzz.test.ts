@@ -86,7 +86,7 @@ describe("any key string", () => {
         region: "us-east-1",
         style,
         credentials: "S3_TEST",
-        supportsPost: true,
+        provider: "generic",
       };
       let signed = 0;
       await fc.assert(

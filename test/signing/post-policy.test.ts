@@ -19,7 +19,7 @@ const bucket: BucketConfig = {
   region: "eu-west-1",
   style: "virtual",
   credentials: "UNUSED",
-  supportsPost: true,
+  provider: "generic",
 };
 const credentials = {
   accessKeyId: "AKIAIOSFODNN7EXAMPLE",

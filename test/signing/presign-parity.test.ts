@@ -47,7 +47,7 @@ const BUCKETS: BucketConfig[] = [
     region: "us-east-1",
     style: "virtual",
     credentials: "UNUSED",
-    supportsPost: true,
+    provider: "generic",
   },
   {
     endpoint: "http://127.0.0.1:7480",
@@ -55,7 +55,7 @@ const BUCKETS: BucketConfig[] = [
     region: "eu-west-3",
     style: "path",
     credentials: "UNUSED",
-    supportsPost: true,
+    provider: "generic",
   },
   {
     endpoint: "https://ACCOUNT.R2.cloudflarestorage.com:443",
@@ -63,7 +63,7 @@ const BUCKETS: BucketConfig[] = [
     region: "auto",
     style: "virtual",
     credentials: "UNUSED",
-    supportsPost: true,
+    provider: "generic",
   },
 ];
 

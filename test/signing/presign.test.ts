@@ -19,7 +19,7 @@ const exampleBucket: BucketConfig = {
   region: "us-east-1",
   style: "virtual",
   credentials: "UNUSED",
-  supportsPost: true,
+  provider: "generic",
 };
 
 describe("presign() against the AWS presigned-GET vector", () => {
