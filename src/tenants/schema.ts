@@ -5,7 +5,7 @@
 import * as v from "valibot";
 import { prefixProblem } from "../keys";
 import { component, documented, integerIn } from "../openapi/route";
-import { PROVIDERS } from "../s3/providers";
+import { expiryProblem, PROVIDERS, styleProblem } from "../s3/providers";
 
 export const OPERATIONS = ["get", "head", "put", "delete", "post", "multipart", "link"] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -157,6 +157,13 @@ export const BucketConfig = v.pipe(
     ),
     ["style"],
   ),
+  v.forward(
+    v.check(
+      (bucket) => styleProblem(bucket) === undefined,
+      (issue) => styleProblem(issue.input) ?? "",
+    ),
+    ["style"],
+  ),
 );
 export type BucketConfig = v.InferOutput<typeof BucketConfig>;
 
@@ -200,6 +207,18 @@ const Auth = v.pipe(
     ["hmacSecret"],
   ),
 );
+
+/** The first bucket whose provider honours presigned URLs for less than the tenant's maximum. */
+function firstExpiryProblem(tenant: {
+  maxExpiresIn: number;
+  buckets: Record<string, BucketConfig>;
+}): string | undefined {
+  for (const [name, bucket] of Object.entries(tenant.buckets)) {
+    const problem = expiryProblem(tenant.maxExpiresIn, bucket);
+    if (problem !== undefined) return `${problem} (bucket '${name}')`;
+  }
+  return undefined;
+}
 
 export const TenantRecord = component(
   "TenantRecord",
@@ -254,6 +273,13 @@ export const TenantRecord = component(
         "must not exceed maxExpiresIn",
       ),
       ["defaultExpiresIn"],
+    ),
+    v.forward(
+      v.check(
+        (tenant) => firstExpiryProblem(tenant) === undefined,
+        (issue) => firstExpiryProblem(issue.input) ?? "",
+      ),
+      ["maxExpiresIn"],
     ),
   ),
 );
