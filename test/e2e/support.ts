@@ -87,7 +87,10 @@ export interface TestTenant {
 
 /**
  * Creates a tenant through the admin API with its own EdDSA key. Buckets (all the same S3 bucket):
- * `path` (path style), `vhost` (virtual-host style), `temp` (STS temporary credentials).
+ * `path` (path style), `vhost` (virtual-host style), `temp` (STS temporary credentials), all
+ * `provider: "ceph"`; and `generic` (path style, `provider: "generic"`): the gateway makes no
+ * claim for it, so features radosgw 16 ignores (checksums, tagging on multipart) are still signed
+ * there, and the tests can prove the signature binds them (a changed header answers 403).
  */
 export async function createTenant(
   id: string,
@@ -117,6 +120,14 @@ export async function createTenant(
         style: "path",
         credentials: "S3_E2E_TEMP",
         provider: "ceph",
+      },
+      generic: {
+        endpoint: S3.endpoint,
+        bucket,
+        region: S3.region,
+        style: "path",
+        credentials: "S3_E2E",
+        provider: "generic",
       },
       vhost: {
         endpoint: `http://${S3.vhostSuffix}`,
