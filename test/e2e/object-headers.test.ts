@@ -248,3 +248,21 @@ describe("multipart create: the gateway's CreateMultipartUpload carries the head
     expect(await tagsOf(created.json.key)).toEqual({ kind: "video" });
   });
 });
+
+describe("browsers: the bucket CORS rules of `edgesign cors` allow the object headers", () => {
+  it("a preflight naming every object header is allowed for the app's origin", async () => {
+    const preflight = await fetch(objectUrl(`${tenant.id}/users/alice/oh/cors-${RUN}`), {
+      method: "OPTIONS",
+      headers: {
+        Origin: GATEWAY_URL,
+        "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers":
+          "cache-control,content-disposition,content-encoding,content-language," +
+          "x-amz-storage-class,x-amz-tagging,x-amz-server-side-encryption," +
+          "x-amz-server-side-encryption-aws-kms-key-id",
+      },
+    });
+    expect(preflight.status).toBe(200);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe(GATEWAY_URL);
+  });
+});
