@@ -14,6 +14,15 @@ export const CORS_HEADERS = [
   "x-amz-sdk-checksum-algorithm",
   "x-amz-content-sha256",
   "x-amz-meta-*",
+  // Object headers stored at upload (docs/api.md, "Object headers").
+  "cache-control",
+  "content-disposition",
+  "content-encoding",
+  "content-language",
+  "x-amz-storage-class",
+  "x-amz-tagging",
+  "x-amz-server-side-encryption",
+  "x-amz-server-side-encryption-aws-kms-key-id",
 ];
 
 /** Uploads must read the part ETags that CompleteMultipartUpload needs. */

@@ -20,6 +20,7 @@ import type {
   Link,
   LinkInput,
   ListPartsInput,
+  ObjectHeaderInput,
   MultipartCreated,
   MultipartCreateInput,
   PostForm,
@@ -85,6 +86,8 @@ export interface UploadFileOptions {
   key: string;
   /** Defaults to the Blob's own `type` when it has one. */
   contentType?: string;
+  /** Headers stored with the object: Cache-Control, a download `filename`, tags, SSE… */
+  objectHeaders?: ObjectHeaderInput;
   bucket?: string;
   onProgress?: ProgressFn;
   /** Files larger than this use multipart. Default 100 MiB; at least 5 MiB is sensible. */
@@ -202,11 +205,16 @@ export class EdgesignClient {
 
   /**
    * An adapter for Uppy's `@uppy/aws-s3` (6.x): pass the result as its `signRequest` option.
+   * Uppy tells `signRequest` only the object's key: `objectHeaders(key)` may answer the headers
+   * to store with it (e.g. `{ filename }` from the file whose key it generated), signed on the
+   * requests that create the object (PutObject, CreateMultipartUpload).
    * @example new Uppy().use(AwsS3, { signRequest: client.uppy() })
    */
-  uppy(options: { bucket?: string; expiresIn?: number } = {}): UppySignRequest {
+  uppy(options: UppyOptions = {}): UppySignRequest {
     return async (request) => {
-      const body: S3RequestInput = { method: request.method, key: request.key };
+      const creates = !("uploadId" in request) && request.method !== "DELETE";
+      const headers = creates ? options.objectHeaders?.(request.key) : undefined;
+      const body: S3RequestInput = { ...headers, method: request.method, key: request.key };
       if ("uploadId" in request) body.uploadId = request.uploadId;
       if ("partNumber" in request) body.partNumber = request.partNumber;
       if ("contentType" in request && request.contentType !== undefined) {
@@ -233,6 +241,7 @@ export class EdgesignClient {
         method: "PUT",
         key: options.key,
         contentLength: file.size,
+        ...options.objectHeaders,
         ...(contentType === undefined ? {} : { contentType }),
         ...(options.bucket === undefined ? {} : { bucket: options.bucket }),
       });
@@ -265,6 +274,7 @@ export class EdgesignClient {
     const { key } = options;
     const bucket = options.bucket === undefined ? {} : { bucket: options.bucket };
     const created = await this.multipart.create({
+      ...options.objectHeaders,
       key,
       size: file.size,
       ...(contentType === undefined ? {} : { contentType }),
@@ -494,15 +504,21 @@ export interface UppyPresignedResponse {
   fields?: Record<string, string>;
 }
 
+/** Options of the Uppy adapter (`client.uppy()`, `uppy()`). */
+export interface UppyOptions {
+  bucket?: string;
+  expiresIn?: number;
+  /** The headers to store with the object of `key` (see `EdgesignClient.uppy`). */
+  objectHeaders?: (key: string) => ObjectHeaderInput | undefined;
+}
+
 export type UppySignRequest = (request: UppyPresignableRequest) => Promise<UppyPresignedResponse>;
 
 /**
  * The Uppy adapter without building a client first.
  * @example new Uppy().use(AwsS3, { signRequest: uppy({ gateway: "https://edgesign.example", token }) })
  */
-export function uppy(
-  options: EdgesignOptions & { bucket?: string; expiresIn?: number },
-): UppySignRequest {
+export function uppy(options: EdgesignOptions & UppyOptions): UppySignRequest {
   const { gateway, token, fetch: fetcher, ...rest } = options;
   return new EdgesignClient({
     gateway,

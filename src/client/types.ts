@@ -37,8 +37,36 @@ export interface Problem {
 
 type Opt<T> = T | undefined;
 
-/** `POST /v1/presign` */
-export interface PresignInput {
+/**
+ * Headers stored with an uploaded object (docs/api.md, "Object headers"), on PUT, POST forms
+ * (not `contentLanguage`), multipart create and the Uppy route's PutObject and
+ * CreateMultipartUpload. The tenant may force or forbid each.
+ */
+export interface PostObjectHeaderInput {
+  /** `Cache-Control`, e.g. `public, max-age=31536000, immutable`. */
+  cacheControl?: Opt<string>;
+  /** An RFC 6266 `Content-Disposition` value, e.g. `inline`; not with `filename`. */
+  contentDisposition?: Opt<string>;
+  /** Stored as `Content-Disposition: attachment; filename…` (RFC 8187 for non-ASCII). */
+  filename?: Opt<string>;
+  /** Content codings, e.g. `gzip`. */
+  contentEncoding?: Opt<string>;
+  /** e.g. `STANDARD`; the provider's and the tenant's lists apply. */
+  storageClass?: Opt<string>;
+  /** Up to 10 tags. */
+  tagging?: Opt<Record<string, string>>;
+  sse?: Opt<"AES256" | "aws:kms">;
+  /** With `sse: "aws:kms"` only. */
+  kmsKeyId?: Opt<string>;
+}
+
+export interface ObjectHeaderInput extends PostObjectHeaderInput {
+  /** Language tags, e.g. `en, de-CH`. */
+  contentLanguage?: Opt<string>;
+}
+
+/** `POST /v1/presign` (object headers: PUT only; `filename` on PUT is the stored disposition) */
+export interface PresignInput extends ObjectHeaderInput {
   method: "GET" | "HEAD" | "PUT" | "DELETE";
   /** The relative key. */
   key: string;
@@ -48,7 +76,10 @@ export interface PresignInput {
   contentLength?: Opt<number>;
   checksumSha256?: Opt<string>;
   metadata?: Opt<Record<string, string>>;
-  /** GET and HEAD: download name, signed as `Content-Disposition: attachment` (as links do). */
+  /**
+   * GET and HEAD: download name, signed as `response-content-disposition: attachment` (as links
+   * do). PUT: the same disposition, stored with the object.
+   */
   filename?: Opt<string>;
   responseContentDisposition?: Opt<string>;
   responseContentType?: Opt<string>;
@@ -73,7 +104,7 @@ export interface Presigned {
 export type BatchItem = ({ ok: true } & Presigned) | { ok: false; error: Problem };
 
 /** `POST /v1/uploads/post` */
-export interface PostInput {
+export interface PostInput extends PostObjectHeaderInput {
   key: string;
   bucket?: Opt<string>;
   contentType?: Opt<string>;
@@ -94,7 +125,7 @@ export interface PostForm {
 }
 
 /** `POST /v1/uploads/multipart` */
-export interface MultipartCreateInput {
+export interface MultipartCreateInput extends ObjectHeaderInput {
   key: string;
   bucket?: Opt<string>;
   contentType?: Opt<string>;
@@ -173,7 +204,7 @@ export interface Link {
 }
 
 /** `POST /v1/uploads/sign-request` (Uppy's `signRequest`). */
-export interface S3RequestInput {
+export interface S3RequestInput extends ObjectHeaderInput {
   method: "PUT" | "POST" | "GET" | "DELETE";
   key: string;
   uploadId?: Opt<string>;

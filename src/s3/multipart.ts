@@ -92,15 +92,22 @@ export function suggestPartSize(size: number | undefined): number {
   return Math.min(MAX_PART_SIZE, Math.max(MIN_PART_SIZE, forCount));
 }
 
-/** CreateMultipartUpload; `contentType` is signed and stored as the object's type. */
+/**
+ * CreateMultipartUpload; `contentType` and `objectHeaders` (Cache-Control, tags, SSE…) are
+ * signed and stored with the object.
+ */
 export async function createMultipartUpload(
   target: S3Target,
   contentType: string | undefined,
+  objectHeaders: Record<string, string> = {},
 ): Promise<string> {
   const operation = "CreateMultipartUpload";
   const text = await s3Call(target, operation, "uploads", {
     method: "POST",
-    headers: contentType === undefined ? {} : { "Content-Type": contentType },
+    headers: {
+      ...objectHeaders,
+      ...(contentType === undefined ? {} : { "Content-Type": contentType }),
+    },
   });
   const result = parseXmlAs(InitiateMultipartUploadXml, text);
   if (result === undefined) throw unreadable(target, operation);

@@ -51,6 +51,8 @@ export interface PostPolicyInput {
   contentType?: string | undefined;
   /** User metadata (names without `x-amz-meta-`); each value must be sent exactly. */
   metadata?: Record<string, string> | undefined;
+  /** More form fields S3 must receive exactly (object headers: src/signing/object-headers.ts). */
+  exactFields?: Record<string, string> | undefined;
   successActionStatus: SuccessActionStatus;
   /**
    * Derived signing keys, shared with aws4fetch (`AwsClient.cache`): same cache key layout, so a
@@ -104,6 +106,10 @@ export async function createPostPolicy(input: PostPolicyInput): Promise<PostPoli
   for (const [name, value] of Object.entries(input.metadata ?? {})) {
     conditions.push({ [`x-amz-meta-${name}`]: value });
     fields[`x-amz-meta-${name}`] = value;
+  }
+  for (const [name, value] of Object.entries(input.exactFields ?? {})) {
+    conditions.push({ [name]: value });
+    fields[name] = value;
   }
   const signing: Record<string, string> = {
     success_action_status: input.successActionStatus,

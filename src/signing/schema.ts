@@ -1,6 +1,7 @@
 /** Request and response bodies of `POST /v1/presign` and `/v1/presign/batch` (docs/api.md). */
 import * as v from "valibot";
 import { component, documented, integer, integerIn, type SchemaDoc } from "../openapi/route";
+import { ObjectHeaderFields } from "./object-headers";
 import { MAX_EXPIRES_IN } from "./presign";
 
 /** S3 limits user metadata to 2 KB in total; names are sent lower-case by S3 anyway. */
@@ -91,13 +92,15 @@ export const PresignRequest = component(
         ),
       ),
       metadata: Metadata,
+      ...ObjectHeaderFields,
       filename: v.optional(
         v.pipe(
           DownloadFilename,
           documented({
             description:
               "GET and HEAD: download name, signed as an attachment response-content-disposition " +
-              "(as links do); not with responseContentDisposition",
+              "(as links do); not with responseContentDisposition. PUT: the same disposition, " +
+              "stored with the object; not with contentDisposition",
             example: "Q3 report.pdf",
           }),
         ),

@@ -11,6 +11,7 @@ import { attachmentDisposition, parseContentDisposition } from "../http/content-
 import { logInfo } from "../log";
 import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
 import { allowedContentType } from "./content-type";
+import { headersOf, OBJECT_HEADERS, resolveObjectHeaders } from "./object-headers";
 import { cachedClient, clientFor, presign } from "./presign";
 import type { PresignRequest, PresignResult } from "./schema";
 
@@ -40,7 +41,7 @@ export async function presignForCaller(
   const [alias, bucket] = resolveBucket(tenant, body.bucket);
   const expiresIn = resolveExpiresIn(tenant, body.expiresIn);
   refuseMisplacedFields(body);
-  const signedHeaders = body.method === "PUT" ? uploadHeaders(tenant, body) : {};
+  const signedHeaders = body.method === "PUT" ? uploadHeaders(tenant, bucket, body) : {};
 
   const presigned = await presign(signerFor(call.env, bucket.credentials), {
     method: body.method,
@@ -49,7 +50,8 @@ export async function presignForCaller(
     expiresIn,
     now,
     signedHeaders,
-    query: responseOverrides(tenant, body),
+    // On PUT, `filename` is the stored disposition (uploadHeaders), not a response override.
+    query: body.method === "PUT" ? {} : responseOverrides(tenant, body),
   });
 
   const expiresAt = new Date(now.getTime() + expiresIn * 1000).toISOString();
@@ -132,9 +134,14 @@ export function resolveExpiresIn(
 /**
  * The headers a presigned PUT signs, so S3 itself refuses an upload that breaks the tenant's
  * policy: content-length (required when `upload.maxBytes` is set), content-type (required and
- * matched when `upload.contentTypes` is set), the SHA-256 checksum and user metadata.
+ * matched when `upload.contentTypes` is set), the SHA-256 checksum, user metadata and the object
+ * headers of ./object-headers.ts (the tenant's forced ones included).
  */
-function uploadHeaders(tenant: TenantRecord, body: PresignRequest): Record<string, string> {
+function uploadHeaders(
+  tenant: TenantRecord,
+  bucket: BucketConfig,
+  body: PresignRequest,
+): Record<string, string> {
   const policy = tenant.upload;
   const headers: Record<string, string> = {};
 
@@ -168,10 +175,19 @@ function uploadHeaders(tenant: TenantRecord, body: PresignRequest): Record<strin
   for (const [name, value] of Object.entries(body.metadata ?? {})) {
     headers[`x-amz-meta-${name}`] = value;
   }
+  Object.assign(headers, headersOf(resolveObjectHeaders(policy, bucket, body)));
   return headers;
 }
 
-const UPLOAD_FIELDS = ["contentType", "contentLength", "checksumSha256", "metadata"] as const;
+const UPLOAD_FIELDS = [
+  "contentType",
+  "contentLength",
+  "checksumSha256",
+  "metadata",
+  ...OBJECT_HEADERS,
+  "kmsKeyId",
+  "filename",
+] as const;
 const READ_FIELDS = [
   "filename",
   "responseContentDisposition",

@@ -6,6 +6,7 @@ import * as v from "valibot";
 import { prefixProblem } from "../keys";
 import { component, documented, integerIn } from "../openapi/route";
 import { expiryProblem, PROVIDERS, styleProblem } from "../s3/providers";
+import { ObjectHeaderPolicyFields, objectHeaderPolicyCheck } from "../signing/object-headers";
 
 export const OPERATIONS = ["get", "head", "put", "delete", "post", "multipart", "link"] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -238,11 +239,16 @@ export const TenantRecord = component(
       defaultExpiresIn: v.optional(integerIn(1, 604_800), 900),
       maxExpiresIn: v.optional(integerIn(1, 604_800), 3600),
       upload: v.optional(
-        v.strictObject({
-          maxBytes: v.optional(integerIn(1, 5 * 1024 ** 4)),
-          contentTypes: v.optional(v.pipe(v.array(ContentTypePattern), v.maxLength(64))),
-          requireChecksum: v.optional(v.boolean(), false),
-        }),
+        v.pipe(
+          v.strictObject({
+            maxBytes: v.optional(integerIn(1, 5 * 1024 ** 4)),
+            contentTypes: v.optional(v.pipe(v.array(ContentTypePattern), v.maxLength(64))),
+            requireChecksum: v.optional(v.boolean(), false),
+            /** Object headers set on every upload, forbidden, or limited (object-headers.ts). */
+            ...ObjectHeaderPolicyFields,
+          }),
+          objectHeaderPolicyCheck(),
+        ),
         () => ({ requireChecksum: false }),
       ),
       rateLimit: v.optional(

@@ -6,17 +6,32 @@
 import * as v from "valibot";
 import { component, documented, integer, integerIn } from "../openapi/route";
 import { MAX_PARTS, MAX_PART_SIZE } from "../s3/multipart";
+import { ObjectHeaderFields, PostObjectHeaderFields } from "../signing/object-headers";
 import { MAX_POST_BYTES } from "../signing/post-policy";
 import {
   AliasUsed,
   BucketAlias as bucket,
   ContentTypeField as contentType,
   DateTime,
+  DownloadFilename,
   ExpiresIn as expiresIn,
   FullKey,
   Metadata as metadata,
   ObjectKey as key,
 } from "../signing/schema";
+
+/** A download name stored with the object (src/signing/object-headers.ts). */
+export const filename = v.optional(
+  v.pipe(
+    DownloadFilename,
+    documented({
+      description:
+        "download name, stored as Content-Disposition: attachment (RFC 6266, RFC 8187 " +
+        "filename* for non-ASCII); not with contentDisposition",
+      example: "Q3 report.pdf",
+    }),
+  ),
+);
 
 /** S3's largest object (5 TiB), the same bound as the tenant's `upload.maxBytes`. */
 const MAX_OBJECT_BYTES = 5 * 1024 ** 4;
@@ -78,6 +93,8 @@ export const PostUploadRequest = component(
       ),
       expiresIn,
       metadata,
+      ...PostObjectHeaderFields,
+      filename,
       successActionStatus: v.optional(
         v.pipe(
           v.union([v.literal(200), v.literal(201), v.literal(204)]),
@@ -121,6 +138,8 @@ export const MultipartCreateRequest = component(
           documented({ description: "expected object size in bytes: checked, and sets partSize" }),
         ),
       ),
+      ...ObjectHeaderFields,
+      filename,
     }),
     documented({ example: { key: "video.mp4", contentType: "video/mp4", size: 1073741824 } }),
   ),

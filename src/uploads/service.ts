@@ -23,6 +23,7 @@ import { capabilitiesOf, requireCapability } from "../s3/providers";
 import { createPostPolicy, MAX_POST_BYTES } from "../signing/post-policy";
 import { clientFor, presign } from "../signing/presign";
 import { allowedContentType } from "../signing/content-type";
+import { headersOf, postFieldsOf, resolveObjectHeaders } from "../signing/object-headers";
 import { callerKey, resolveBucket, resolveExpiresIn, type CallContext } from "../signing/service";
 import type { TenantRecord } from "../tenants/schema";
 import { deleteUploadRecord, getUploadRecord, putUploadRecord } from "./records";
@@ -57,6 +58,7 @@ export async function postUploadForCaller(
   refuseWhenChecksumRequired(tenant, "a POST form");
   const expiresIn = resolveExpiresIn(tenant, body.expiresIn);
   const contentType = allowedContentType(tenant, body.contentType, "contentType");
+  const exactFields = postFieldsOf(resolveObjectHeaders(tenant.upload, bucket, body));
   const maxBytes = Math.min(
     body.maxBytes ?? MAX_POST_BYTES,
     tenant.upload.maxBytes ?? MAX_POST_BYTES,
@@ -75,6 +77,7 @@ export async function postUploadForCaller(
     maxBytes,
     contentType,
     metadata: body.metadata,
+    exactFields,
     // S3's own default is 204 (empty body); 201 returns an XML document with the key and ETag.
     successActionStatus: FORM_STATUS[body.successActionStatus ?? 204],
     cache: clientFor(raw, creds).cache,
@@ -115,7 +118,12 @@ export async function createMultipartForCaller(call: CallContext, body: Multipar
     );
   }
 
-  const uploadId = await createMultipartUpload(upload.target, contentType);
+  const objectHeaders = resolveObjectHeaders(tenant.upload, upload.target.bucket, body);
+  const uploadId = await createMultipartUpload(
+    upload.target,
+    contentType,
+    headersOf(objectHeaders),
+  );
   try {
     await putUploadRecord(call.env.KV, tenant, uploadId, {
       fullKey: upload.key,

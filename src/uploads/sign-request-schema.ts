@@ -13,6 +13,8 @@ import {
   FullKey,
   objectKey,
 } from "../signing/schema";
+import { ObjectHeaderFields } from "../signing/object-headers";
+import { filename } from "./schema";
 
 /** The type S3 gives an object created without one; signed when the tenant restricts types. */
 export const DEFAULT_CONTENT_TYPE = "application/octet-stream";
@@ -35,6 +37,8 @@ export const SignS3Request = component(
       contentType: ContentTypeField,
       expiresIn: ExpiresIn,
       bucket: BucketAlias,
+      ...ObjectHeaderFields,
+      filename,
     }),
     v.description("One S3 request to presign, as @uppy/aws-s3 passes it to `signRequest`"),
   ),

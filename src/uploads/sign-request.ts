@@ -32,6 +32,12 @@ import { capabilitiesOf } from "../s3/providers";
 import { createPostPolicy, MAX_POST_BYTES } from "../signing/post-policy";
 import { amzDate, clientFor, objectUrl } from "../signing/presign";
 import { allowedContentType } from "../signing/content-type";
+import {
+  headersOf,
+  OBJECT_HEADERS,
+  postFieldsOf,
+  resolveObjectHeaders,
+} from "../signing/object-headers";
 import { callerKey, resolveBucket, resolveExpiresIn, type CallContext } from "../signing/service";
 import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
 import { DEFAULT_CONTENT_TYPE, type SignS3Request, type SignS3Result } from "./sign-request-schema";
@@ -57,9 +63,12 @@ const OPERATION_OF: Record<S3RequestKind, Operation> = {
   AbortMultipartUpload: "multipart",
 };
 
+/** Fields that describe the object, for the two requests that create one. */
+const CREATE_FIELDS = ["contentType", ...OBJECT_HEADERS, "kmsKeyId", "filename"] as const;
+
 /**
  * Which S3 request this is (pure). `partNumber` belongs to UploadPart only and `contentType` to
- * the requests that create an object; anything else is a 400 naming the field.
+ * the requests that create an object (so do the object headers); anything else is a 400 naming the field.
  */
 export function kindOf(request: SignS3Request): S3RequestKind {
   const { method, uploadId, partNumber } = request;
@@ -89,13 +98,10 @@ export function kindOf(request: SignS3Request): S3RequestKind {
       field: "partNumber",
     });
   }
-  if (
-    request.contentType !== undefined &&
-    kind !== "PutObject" &&
-    kind !== "CreateMultipartUpload"
-  ) {
-    throw new GatewayError("invalid_request", `contentType is not used with ${kind}`, {
-      field: "contentType",
+  const misplaced = CREATE_FIELDS.find((field) => request[field] !== undefined);
+  if (misplaced !== undefined && kind !== "PutObject" && kind !== "CreateMultipartUpload") {
+    throw new GatewayError("invalid_request", `${misplaced} is not used with ${kind}`, {
+      field: misplaced,
     });
   }
   return kind;
@@ -223,9 +229,13 @@ export async function signS3RequestForCaller(
   switch (kind) {
     case "PutObject": {
       const type = allowedContentType(tenant, request.contentType, "contentType");
+      const objectHeaders = resolveObjectHeaders(tenant.upload, bucketConfig, request);
       const { maxBytes } = tenant.upload;
       if (maxBytes === undefined) {
-        const headers = type === undefined ? {} : { "content-type": type };
+        const headers = {
+          ...headersOf(objectHeaders),
+          ...(type === undefined ? {} : { "content-type": type }),
+        };
         result = { url: await sign("PUT", {}, headers), method: "PUT", key, headers, expiresAt };
         break;
       }
@@ -248,6 +258,7 @@ export async function signS3RequestForCaller(
         minBytes: 0,
         maxBytes: Math.min(maxBytes, MAX_POST_BYTES),
         contentType: type,
+        exactFields: postFieldsOf(objectHeaders),
         successActionStatus: "204",
         cache: client.cache,
       });
@@ -263,7 +274,10 @@ export async function signS3RequestForCaller(
           (tenant.upload.contentTypes === undefined ? undefined : DEFAULT_CONTENT_TYPE),
         "contentType",
       );
-      const headers = type === undefined ? {} : { "content-type": type };
+      const headers = {
+        ...headersOf(resolveObjectHeaders(tenant.upload, bucketConfig, request)),
+        ...(type === undefined ? {} : { "content-type": type }),
+      };
       result = {
         url: await sign("POST", { uploads: "" }, headers),
         method: "POST",
