@@ -96,6 +96,10 @@ export interface UploadFileOptions {
   /** Attempts per part or PUT before giving up (network errors, 5xx, expired URLs). Default 3. */
   attempts?: number;
   signal?: AbortSignal;
+  /** `*`: no overwrite, S3 refuses (412) when the key exists (signed into the PUT or the complete). */
+  ifNoneMatch?: "*";
+  /** Replace only the object with this ETag (412 otherwise). */
+  ifMatch?: string;
 }
 
 export interface UploadedFile {
@@ -204,7 +208,7 @@ export class EdgesignClient {
    * An adapter for Uppy's `@uppy/aws-s3` (6.x): pass the result as its `signRequest` option.
    * @example new Uppy().use(AwsS3, { signRequest: client.uppy() })
    */
-  uppy(options: { bucket?: string; expiresIn?: number } = {}): UppySignRequest {
+  uppy(options: { bucket?: string; expiresIn?: number; ifNoneMatch?: "*" } = {}): UppySignRequest {
     return async (request) => {
       const body: S3RequestInput = { method: request.method, key: request.key };
       if ("uploadId" in request) body.uploadId = request.uploadId;
@@ -215,6 +219,9 @@ export class EdgesignClient {
       const expiresIn = request.expiresIn ?? options.expiresIn;
       if (expiresIn !== undefined) body.expiresIn = expiresIn;
       if (options.bucket !== undefined) body.bucket = options.bucket;
+      // S3 takes If-None-Match on the two requests that write the object.
+      const writes = "uploadId" in request ? request.method === "POST" : request.method === "PUT";
+      if (options.ifNoneMatch !== undefined && writes) body.ifNoneMatch = options.ifNoneMatch;
       const signed = await this.signS3Request(body);
       const answer: UppyPresignedResponse = { url: signed.url, key: signed.key };
       if (signed.headers !== undefined) answer.headers = signed.headers;
@@ -235,6 +242,7 @@ export class EdgesignClient {
         contentLength: file.size,
         ...(contentType === undefined ? {} : { contentType }),
         ...(options.bucket === undefined ? {} : { bucket: options.bucket }),
+        ...conditionsOf(options),
       });
     let presigned = await sign();
     const response = await this.withRetries(options, async (attempt, previous) => {
@@ -306,7 +314,13 @@ export class EdgesignClient {
         options.onProgress?.(uploaded, file.size);
       };
       await runPool(count, Math.max(1, options.concurrency ?? 4), uploadPart);
-      const completed = await this.multipart.complete({ key, uploadId, parts: etags, ...bucket });
+      const completed = await this.multipart.complete({
+        key,
+        uploadId,
+        parts: etags,
+        ...bucket,
+        ...conditionsOf(options),
+      });
       return {
         key: completed.key,
         bucket: completed.bucket,
@@ -444,6 +458,14 @@ async function runPool(
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
 }
 
+/** The conditional-write options of `uploadFile`, as request fields. */
+function conditionsOf(options: UploadFileOptions): { ifNoneMatch?: "*"; ifMatch?: string } {
+  return {
+    ...(options.ifNoneMatch === undefined ? {} : { ifNoneMatch: options.ifNoneMatch }),
+    ...(options.ifMatch === undefined ? {} : { ifMatch: options.ifMatch }),
+  };
+}
+
 function sendable(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(headers).filter(([name]) => !FORBIDDEN_HEADERS.has(name.toLowerCase())),
@@ -501,7 +523,7 @@ export type UppySignRequest = (request: UppyPresignableRequest) => Promise<UppyP
  * @example new Uppy().use(AwsS3, { signRequest: uppy({ gateway: "https://edgesign.example", token }) })
  */
 export function uppy(
-  options: EdgesignOptions & { bucket?: string; expiresIn?: number },
+  options: EdgesignOptions & { bucket?: string; expiresIn?: number; ifNoneMatch?: "*" },
 ): UppySignRequest {
   const { gateway, token, fetch: fetcher, ...rest } = options;
   return new EdgesignClient({

@@ -16,6 +16,7 @@ export type ProblemCode =
   | "method_not_allowed"
   | "conflict"
   | "unsupported_by_provider"
+  | "precondition_failed"
   | "payload_too_large"
   | "unsupported_media_type"
   | "rate_limited"
@@ -48,6 +49,10 @@ export interface PresignInput {
   contentLength?: Opt<number>;
   checksumSha256?: Opt<string>;
   metadata?: Opt<Record<string, string>>;
+  /** PUT: `*`, and S3 refuses the upload (412) when the key exists. */
+  ifNoneMatch?: Opt<"*">;
+  /** PUT: an ETag, and S3 replaces the object only while it has that ETag (412 otherwise). */
+  ifMatch?: Opt<string>;
   /** GET and HEAD: download name, signed as `Content-Disposition: attachment` (as links do). */
   filename?: Opt<string>;
   responseContentDisposition?: Opt<string>;
@@ -128,6 +133,10 @@ export interface CompleteInput {
   bucket?: Opt<string>;
   uploadId: string;
   parts: { partNumber: number; etag: string }[];
+  /** `*`: S3 refuses to complete (412) when the key exists. */
+  ifNoneMatch?: Opt<"*">;
+  /** S3 completes only while the object has this ETag (412 otherwise). */
+  ifMatch?: Opt<string>;
 }
 
 export interface Completed {
@@ -181,6 +190,9 @@ export interface S3RequestInput {
   contentType?: Opt<string>;
   expiresIn?: Opt<number>;
   bucket?: Opt<string>;
+  /** PutObject and CompleteMultipartUpload only. */
+  ifNoneMatch?: Opt<"*">;
+  ifMatch?: Opt<string>;
 }
 
 export interface S3RequestSigned {

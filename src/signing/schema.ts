@@ -1,6 +1,7 @@
 /** Request and response bodies of `POST /v1/presign` and `/v1/presign/batch` (docs/api.md). */
 import * as v from "valibot";
 import { component, documented, integer, integerIn, type SchemaDoc } from "../openapi/route";
+import { ConditionFields } from "./conditions";
 import { MAX_EXPIRES_IN } from "./presign";
 
 /** S3 limits user metadata to 2 KB in total; names are sent lower-case by S3 anyway. */
@@ -91,6 +92,7 @@ export const PresignRequest = component(
         ),
       ),
       metadata: Metadata,
+      ...ConditionFields,
       filename: v.optional(
         v.pipe(
           DownloadFilename,

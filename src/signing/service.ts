@@ -10,6 +10,7 @@ import { expandSubjectPrefix, fullKey } from "../keys";
 import { attachmentDisposition, parseContentDisposition } from "../http/content-disposition";
 import { logInfo } from "../log";
 import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
+import { conditionHeaders } from "./conditions";
 import { allowedContentType } from "./content-type";
 import { cachedClient, clientFor, presign } from "./presign";
 import type { PresignRequest, PresignResult } from "./schema";
@@ -40,7 +41,10 @@ export async function presignForCaller(
   const [alias, bucket] = resolveBucket(tenant, body.bucket);
   const expiresIn = resolveExpiresIn(tenant, body.expiresIn);
   refuseMisplacedFields(body);
-  const signedHeaders = body.method === "PUT" ? uploadHeaders(tenant, body) : {};
+  const signedHeaders =
+    body.method === "PUT"
+      ? { ...uploadHeaders(tenant, body), ...conditionHeaders(tenant, bucket, body, "PutObject") }
+      : {};
 
   const presigned = await presign(signerFor(call.env, bucket.credentials), {
     method: body.method,
@@ -171,7 +175,14 @@ function uploadHeaders(tenant: TenantRecord, body: PresignRequest): Record<strin
   return headers;
 }
 
-const UPLOAD_FIELDS = ["contentType", "contentLength", "checksumSha256", "metadata"] as const;
+const UPLOAD_FIELDS = [
+  "contentType",
+  "contentLength",
+  "checksumSha256",
+  "metadata",
+  "ifNoneMatch",
+  "ifMatch",
+] as const;
 const READ_FIELDS = [
   "filename",
   "responseContentDisposition",

@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import { component, documented, integer, integerIn } from "../openapi/route";
 import { MAX_PARTS, MAX_PART_SIZE } from "../s3/multipart";
+import { ConditionFields } from "../signing/conditions";
 import { MAX_POST_BYTES } from "../signing/post-policy";
 import {
   AliasUsed,
@@ -179,6 +180,7 @@ export const CompleteRequest = component(
       v.maxLength(MAX_PARTS),
       unique<v.InferOutput<typeof CompletedPart>>((part) => part.partNumber, "part number"),
     ),
+    ...ConditionFields,
   }),
 );
 export type CompleteRequest = v.InferOutput<typeof CompleteRequest>;

@@ -20,6 +20,12 @@ import {
   type UploadedPart,
 } from "../s3/multipart";
 import { capabilitiesOf, requireCapability } from "../s3/providers";
+import {
+  conditionHeaders,
+  overwriteDenied,
+  refuseConditionalPostForm,
+  requireNoOverwrite,
+} from "../signing/conditions";
 import { createPostPolicy, MAX_POST_BYTES } from "../signing/post-policy";
 import { clientFor, presign } from "../signing/presign";
 import { allowedContentType } from "../signing/content-type";
@@ -55,6 +61,11 @@ export async function postUploadForCaller(
     `bucket '${alias}': browser POST uploads (use a presigned PUT: POST /v1/presign with method PUT)`,
   );
   refuseWhenChecksumRequired(tenant, "a POST form");
+  refuseConditionalPostForm(
+    tenant,
+    {},
+    "use a presigned PUT (POST /v1/presign with method PUT) or a multipart upload",
+  );
   const expiresIn = resolveExpiresIn(tenant, body.expiresIn);
   const contentType = allowedContentType(tenant, body.contentType, "contentType");
   const maxBytes = Math.min(
@@ -105,6 +116,8 @@ export async function createMultipartForCaller(call: CallContext, body: Multipar
   const upload = uploadOf(call, body.key, body.bucket);
   const { tenant } = call.principal;
   refuseWhenChecksumRequired(tenant, "a multipart upload");
+  // Refused now rather than at complete: the parts would be uploaded for nothing.
+  if (overwriteDenied(tenant)) requireNoOverwrite(upload.target.bucket, "CompleteMultipartUpload");
   const contentType = allowedContentType(tenant, body.contentType, "contentType");
   const { maxBytes } = tenant.upload;
   if (body.size !== undefined && maxBytes !== undefined && body.size > maxBytes) {
@@ -176,6 +189,12 @@ export async function signPartsForCaller(call: CallContext, body: SignPartsReque
 export async function completeForCaller(call: CallContext, body: CompleteRequest) {
   const upload = uploadOf(call, body.key, body.bucket);
   const { tenant } = call.principal;
+  const conditions = conditionHeaders(
+    tenant,
+    upload.target.bucket,
+    body,
+    "CompleteMultipartUpload",
+  );
   await assertUploadOfCaller(call, upload, body.uploadId, { proveWithS3: false });
 
   const uploaded = await listParts(upload.target, body.uploadId);
@@ -197,7 +216,7 @@ export async function completeForCaller(call: CallContext, body: CompleteRequest
   // S3 wants ascending part numbers (InvalidPartOrder otherwise); the order is not the client's
   // concern.
   const ascending = [...body.parts].sort((a, b) => a.partNumber - b.partNumber);
-  const etag = await completeMultipartUpload(upload.target, body.uploadId, ascending);
+  const etag = await completeMultipartUpload(upload.target, body.uploadId, ascending, conditions);
   await deleteUploadRecord(call.env.KV, tenant, body.uploadId);
   logUpload(call, "upload_completed", upload, body.uploadId, { size });
   return { key: upload.key, bucket: upload.alias, etag, size };

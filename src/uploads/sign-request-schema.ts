@@ -5,6 +5,7 @@
  */
 import * as v from "valibot";
 import { component, documented, integerIn } from "../openapi/route";
+import { ConditionFields } from "../signing/conditions";
 import {
   BucketAlias,
   ContentTypeField,
@@ -35,6 +36,7 @@ export const SignS3Request = component(
       contentType: ContentTypeField,
       expiresIn: ExpiresIn,
       bucket: BucketAlias,
+      ...ConditionFields,
     }),
     v.description("One S3 request to presign, as @uppy/aws-s3 passes it to `signRequest`"),
   ),

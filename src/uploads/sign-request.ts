@@ -29,6 +29,12 @@ import { assertValidKey, expandSubjectPrefix, fullKey, grantedPrefix } from "../
 import { logInfo } from "../log";
 import { abortMultipartUpload, listParts, s3Client, type S3Target } from "../s3/multipart";
 import { capabilitiesOf } from "../s3/providers";
+import {
+  conditionHeaders,
+  overwriteDenied,
+  refuseConditionalPostForm,
+  requireNoOverwrite,
+} from "../signing/conditions";
 import { createPostPolicy, MAX_POST_BYTES } from "../signing/post-policy";
 import { amzDate, clientFor, objectUrl } from "../signing/presign";
 import { allowedContentType } from "../signing/content-type";
@@ -96,6 +102,17 @@ export function kindOf(request: SignS3Request): S3RequestKind {
   ) {
     throw new GatewayError("invalid_request", `contentType is not used with ${kind}`, {
       field: "contentType",
+    });
+  }
+  const condition = request.ifNoneMatch !== undefined ? "ifNoneMatch" : "ifMatch";
+  if (
+    request[condition] !== undefined &&
+    kind !== "PutObject" &&
+    kind !== "CompleteMultipartUpload"
+  ) {
+    // S3 takes the conditions on the two requests that write the object, nowhere else.
+    throw new GatewayError("invalid_request", `${condition} is not used with ${kind}`, {
+      field: condition,
     });
   }
   return kind;
@@ -223,12 +240,19 @@ export async function signS3RequestForCaller(
   switch (kind) {
     case "PutObject": {
       const type = allowedContentType(tenant, request.contentType, "contentType");
+      const conditions = conditionHeaders(tenant, bucketConfig, request, "PutObject");
       const { maxBytes } = tenant.upload;
       if (maxBytes === undefined) {
-        const headers = type === undefined ? {} : { "content-type": type };
+        const headers = { ...(type === undefined ? {} : { "content-type": type }), ...conditions };
         result = { url: await sign("PUT", {}, headers), method: "PUT", key, headers, expiresAt };
         break;
       }
+      refuseConditionalPostForm(
+        tenant,
+        request,
+        `the tenant's upload.maxBytes needs one for a PUT without a size: use multipart ` +
+          "(Uppy: shouldUseMultipart: true)",
+      );
       // A PUT without a signed content-length could store any size; a POST policy's
       // content-length-range is checked by S3 itself.
       if (!capabilitiesOf(bucketConfig).postPolicy) {
@@ -255,6 +279,8 @@ export async function signS3RequestForCaller(
       break;
     }
     case "CreateMultipartUpload": {
+      // Refused now rather than at complete: the parts would be uploaded for nothing.
+      if (overwriteDenied(tenant)) requireNoOverwrite(bucketConfig, "CompleteMultipartUpload");
       // Uppy names no type here (it sends the file's type unsigned); a tenant that restricts
       // types gets the neutral one signed, which Uppy then sends instead.
       const type = allowedContentType(
@@ -285,12 +311,16 @@ export async function signS3RequestForCaller(
       result = { url: await sign("GET", { uploadId }), method: "GET", key, expiresAt };
       break;
     case "CompleteMultipartUpload": {
-      const headers = await pinnedCompleteHeaders(call, {
-        client,
-        bucket: bucketConfig,
-        fullKey: key,
-        uploadId,
-      });
+      const conditions = conditionHeaders(tenant, bucketConfig, request, "CompleteMultipartUpload");
+      const headers = {
+        ...(await pinnedCompleteHeaders(call, {
+          client,
+          bucket: bucketConfig,
+          fullKey: key,
+          uploadId,
+        })),
+        ...conditions,
+      };
       result = {
         url: await sign("POST", { uploadId }, headers),
         method: "POST",
