@@ -71,6 +71,8 @@ export interface Presigned {
   key: string;
   expiresIn: number;
   expiresAt: string;
+  /** Present when the lifetime was cut to what the bucket's temporary credentials have left. */
+  expiresInCapped?: Opt<true>;
   serverTime: string;
 }
 
@@ -93,6 +95,7 @@ export interface PostForm {
   /** Form fields in order; the file goes last. */
   fields: Record<string, string>;
   expiresAt: string;
+  expiresInCapped?: Opt<true>;
   maxBytes: number;
   bucket: string;
   key: string;
@@ -125,6 +128,7 @@ export interface SignPartsInput {
 export interface SignedParts {
   parts: { partNumber: number; url: string }[];
   expiresAt: string;
+  expiresInCapped?: Opt<true>;
 }
 
 /** `POST /v1/uploads/multipart/complete` */
@@ -202,4 +206,5 @@ export interface S3RequestSigned {
   headers?: Opt<Record<string, string>>;
   fields?: Opt<Record<string, string>>;
   expiresAt: string;
+  expiresInCapped?: Opt<true>;
 }

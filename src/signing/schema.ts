@@ -141,6 +141,17 @@ export type PresignRequest = v.InferOutput<typeof PresignRequest>;
 export const AliasUsed = v.pipe(v.string(), documented({ description: "the bucket alias used" }));
 export const FullKey = v.pipe(v.string(), documented({ description: "the full object key" }));
 export const DateTime = v.pipe(v.string(), documented({ format: "date-time" }));
+/** Present (true) when the lifetime was cut to what the bucket's credentials have left. */
+export const ExpiresInCapped = v.optional(
+  v.pipe(
+    v.literal(true),
+    documented({
+      description:
+        "present (true) when the URL's lifetime was cut short because the bucket's temporary " +
+        "credentials expire sooner than asked",
+    }),
+  ),
+);
 
 export const PresignResultEntries = {
   url: v.string(),
@@ -150,6 +161,7 @@ export const PresignResultEntries = {
   key: FullKey,
   expiresIn: integer(),
   expiresAt: DateTime,
+  expiresInCapped: ExpiresInCapped,
   serverTime: DateTime,
 };
 export const PresignResult = component("PresignResult", v.object(PresignResultEntries));

@@ -12,6 +12,7 @@ import { logInfo } from "../log";
 import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
 import { conditionHeaders } from "./conditions";
 import { allowedContentType } from "./content-type";
+import { lifetimeOf } from "./expiry";
 import { cachedClient, clientFor, presign } from "./presign";
 import type { PresignRequest, PresignResult } from "./schema";
 
@@ -39,24 +40,30 @@ export async function presignForCaller(
 
   const key = callerKey(principal, body.key);
   const [alias, bucket] = resolveBucket(tenant, body.bucket);
-  const expiresIn = resolveExpiresIn(tenant, body.expiresIn);
+  const asked = resolveExpiresIn(tenant, body.expiresIn);
   refuseMisplacedFields(body);
   const signedHeaders =
     body.method === "PUT"
       ? { ...uploadHeaders(tenant, body), ...conditionHeaders(tenant, bucket, body, "PutObject") }
       : {};
+  const query = responseOverrides(tenant, body);
 
-  const presigned = await presign(signerFor(call.env, bucket.credentials), {
+  const signer = signerFor(call.env, bucket.credentials);
+  const { expiresIn, expiresAt, capped } = lifetimeOf(signer, asked, now, {
+    requestId: call.requestId,
+    tenant: tenant.id,
+    secret: bucket.credentials,
+  });
+  const presigned = await presign(signer, {
     method: body.method,
     bucket,
     fullKey: key,
     expiresIn,
     now,
     signedHeaders,
-    query: responseOverrides(tenant, body),
+    query,
   });
 
-  const expiresAt = new Date(now.getTime() + expiresIn * 1000).toISOString();
   logInfo("url_issued", {
     requestId: call.requestId,
     tenant: tenant.id,
@@ -74,6 +81,7 @@ export async function presignForCaller(
     key,
     expiresIn,
     expiresAt,
+    ...capped,
     serverTime: now.toISOString(),
   };
 }

@@ -14,6 +14,7 @@ import {
   ContentTypeField as contentType,
   DateTime,
   ExpiresIn as expiresIn,
+  ExpiresInCapped,
   FullKey,
   Metadata as metadata,
   ObjectKey as key,
@@ -102,6 +103,7 @@ export const PostUploadResult = component(
       }),
     ),
     expiresAt: DateTime,
+    expiresInCapped: ExpiresInCapped,
     maxBytes: v.pipe(integer(), documented({ description: "largest file S3 will accept" })),
     bucket: AliasUsed,
     key: FullKey,
@@ -163,6 +165,7 @@ export const SignPartsResult = component(
   v.object({
     parts: v.array(v.object({ partNumber: integer(), url: v.string() })),
     expiresAt: DateTime,
+    expiresInCapped: ExpiresInCapped,
   }),
 );
 

@@ -29,6 +29,7 @@ import {
 import { createPostPolicy, MAX_POST_BYTES } from "../signing/post-policy";
 import { clientFor, presign } from "../signing/presign";
 import { allowedContentType } from "../signing/content-type";
+import { lifetimeOf, requireUnexpired, type CredentialsUse } from "../signing/expiry";
 import { callerKey, resolveBucket, resolveExpiresIn, type CallContext } from "../signing/service";
 import type { TenantRecord } from "../tenants/schema";
 import { deleteUploadRecord, getUploadRecord, putUploadRecord } from "./records";
@@ -66,7 +67,7 @@ export async function postUploadForCaller(
     {},
     "use a presigned PUT (POST /v1/presign with method PUT) or a multipart upload",
   );
-  const expiresIn = resolveExpiresIn(tenant, body.expiresIn);
+  const asked = resolveExpiresIn(tenant, body.expiresIn);
   const contentType = allowedContentType(tenant, body.contentType, "contentType");
   const maxBytes = Math.min(
     body.maxBytes ?? MAX_POST_BYTES,
@@ -75,6 +76,12 @@ export async function postUploadForCaller(
   );
 
   const { raw, creds } = readCredentials(call.env, bucket.credentials);
+  const client = clientFor(raw, creds);
+  const { expiresIn, capped } = lifetimeOf(client, asked, now, {
+    requestId: call.requestId,
+    tenant: tenant.id,
+    secret: bucket.credentials,
+  });
   const policy = await createPostPolicy({
     credentials: creds,
     bucket,
@@ -88,7 +95,7 @@ export async function postUploadForCaller(
     metadata: body.metadata,
     // S3's own default is 204 (empty body); 201 returns an XML document with the key and ETag.
     successActionStatus: FORM_STATUS[body.successActionStatus ?? 204],
-    cache: clientFor(raw, creds).cache,
+    cache: client.cache,
   });
 
   logInfo("url_issued", {
@@ -105,6 +112,7 @@ export async function postUploadForCaller(
     url: policy.url,
     fields: policy.fields,
     expiresAt: policy.expiresAt,
+    ...capped,
     maxBytes,
     bucket: alias,
     key,
@@ -155,7 +163,12 @@ export async function createMultipartForCaller(call: CallContext, body: Multipar
 /** `POST /v1/uploads/multipart/sign-parts`: presigned UploadPart URLs for an upload of the caller. */
 export async function signPartsForCaller(call: CallContext, body: SignPartsRequest) {
   const upload = uploadOf(call, body.key, body.bucket);
-  const expiresIn = resolveExpiresIn(call.principal.tenant, body.expiresIn);
+  const { expiresIn, expiresAt, capped } = lifetimeOf(
+    upload.signer,
+    resolveExpiresIn(call.principal.tenant, body.expiresIn),
+    call.now,
+    upload.credentialsUse,
+  );
   // No S3 call follows that would refuse a foreign upload id, so prove it now (record or S3).
   await assertUploadOfCaller(call, upload, body.uploadId, { proveWithS3: true });
 
@@ -172,13 +185,12 @@ export async function signPartsForCaller(call: CallContext, body: SignPartsReque
       return { partNumber, url };
     }),
   );
-  const expiresAt = new Date(call.now.getTime() + expiresIn * 1000).toISOString();
   logUpload(call, "url_issued", upload, body.uploadId, {
     operation: "multipart",
     parts: parts.length,
     expiresAt,
   });
-  return { parts, expiresAt };
+  return { parts, expiresAt, ...capped };
 }
 
 /**
@@ -247,6 +259,8 @@ interface CallerUpload {
   signer: AwsClient;
   /** The gateway's own S3 calls (no retries, same derived-key cache). */
   target: S3Target;
+  /** For the log line of expired credentials. */
+  credentialsUse: CredentialsUse;
 }
 
 function uploadOf(
@@ -260,10 +274,18 @@ function uploadOf(
   const [alias, bucket] = resolveBucket(principal.tenant, bucketAlias);
   const { raw, creds } = readCredentials(call.env, bucket.credentials);
   const signer = clientFor(raw, creds);
+  const credentialsUse = {
+    requestId: call.requestId,
+    tenant: principal.tenant.id,
+    secret: bucket.credentials,
+  };
+  // Every multipart route makes an S3 call or signs: expired credentials are 503 for all of them.
+  requireUnexpired(signer, call.now, credentialsUse);
   return {
     key,
     alias,
     signer,
+    credentialsUse,
     target: {
       client: s3Client(signer, bucket.region),
       bucket,

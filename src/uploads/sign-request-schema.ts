@@ -11,6 +11,7 @@ import {
   ContentTypeField,
   DateTime,
   ExpiresIn,
+  ExpiresInCapped,
   FullKey,
   objectKey,
 } from "../signing/schema";
@@ -66,6 +67,7 @@ export const SignS3Result = component(
       ),
     ),
     expiresAt: DateTime,
+    expiresInCapped: ExpiresInCapped,
   }),
 );
 export type SignS3Result = v.InferOutput<typeof SignS3Result>;

@@ -38,6 +38,7 @@ import {
 import { createPostPolicy, MAX_POST_BYTES } from "../signing/post-policy";
 import { amzDate, clientFor, objectUrl } from "../signing/presign";
 import { allowedContentType } from "../signing/content-type";
+import { lifetimeOf } from "../signing/expiry";
 import { callerKey, resolveBucket, resolveExpiresIn, type CallContext } from "../signing/service";
 import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
 import { DEFAULT_CONTENT_TYPE, type SignS3Request, type SignS3Result } from "./sign-request-schema";
@@ -209,8 +210,7 @@ export async function signS3RequestForCaller(
   const creates = kind === "PutObject" || kind === "CreateMultipartUpload";
   const key = creates ? callerKey(principal, request.key) : ownedFullKey(principal, request.key);
   const [alias, bucketConfig] = resolveBucket(tenant, request.bucket);
-  const seconds = resolveExpiresIn(tenant, request.expiresIn);
-  const expiresAt = new Date(now.getTime() + seconds * 1000).toISOString();
+  const asked = resolveExpiresIn(tenant, request.expiresIn);
   if (creates && tenant.upload.requireChecksum) {
     throw new GatewayError(
       "conflict",
@@ -220,6 +220,15 @@ export async function signS3RequestForCaller(
   }
   const { raw, creds } = readCredentials(call.env, bucketConfig.credentials);
   const client = clientFor(raw, creds);
+  const {
+    expiresIn: seconds,
+    expiresAt,
+    capped,
+  } = lifetimeOf(client, asked, now, {
+    requestId: call.requestId,
+    tenant: tenant.id,
+    secret: bucketConfig.credentials,
+  });
   const sign = (
     method: S3PresignInput["method"],
     query: Record<string, string>,
@@ -341,6 +350,7 @@ export async function signS3RequestForCaller(
   if (result.headers !== undefined && Object.keys(result.headers).length === 0) {
     delete result.headers;
   }
+  Object.assign(result, capped);
   logInfo("url_issued", {
     requestId: call.requestId,
     tenant: tenant.id,
