@@ -14,6 +14,9 @@ export const CORS_HEADERS = [
   "x-amz-sdk-checksum-algorithm",
   "x-amz-content-sha256",
   "x-amz-meta-*",
+  // Conditional writes (docs/api.md, "Conditional writes"): signed into PUTs and completes.
+  "if-none-match",
+  "if-match",
 ];
 
 /** Uploads must read the part ETags that CompleteMultipartUpload needs. */
