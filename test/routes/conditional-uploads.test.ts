@@ -115,6 +115,13 @@ describe("POST /v1/uploads/multipart/complete: conditions", () => {
       412,
       "precondition_failed",
     );
+    // A 412 without a readable code is still a refused precondition (RFC 9110 §15.5.13).
+    s3.fail("CompleteMultipartUpload", 412, "unused", "");
+    await expectProblem(
+      await call("/v1/uploads/multipart/complete", { token, body }),
+      412,
+      "precondition_failed",
+    );
   });
 
   it("with overwrite deny, always sends If-None-Match: * and refuses ifMatch before any S3 call", async () => {
