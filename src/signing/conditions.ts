@@ -112,9 +112,9 @@ export function conditionHeaders(
 }
 
 /**
- * Under `upload.overwrite: "deny"`, refuses (409 unsupported_by_provider) a write whose S3
- * request the provider cannot make conditional; a no-op otherwise. Multipart create calls it so
- * that an upload that could not be completed is not started.
+ * For a tenant with `upload.overwrite: "deny"`: refuses (409 unsupported_by_provider) a write
+ * whose S3 request the bucket's provider cannot make conditional. Multipart create calls it too,
+ * so that an upload that could not be completed without overwriting is not started.
  */
 export function requireNoOverwrite(bucket: ProviderOf, write: ConditionalWrite): void {
   requireCapability(
