@@ -23,6 +23,9 @@ export const CORS_HEADERS = [
   "x-amz-tagging",
   "x-amz-server-side-encryption",
   "x-amz-server-side-encryption-aws-kms-key-id",
+  // Conditional writes (docs/api.md, "Conditional writes"): signed into PUTs and completes.
+  "if-none-match",
+  "if-match",
 ];
 
 /** Uploads must read the part ETags that CompleteMultipartUpload needs. */

@@ -51,10 +51,31 @@ export function readSecret(env: Env, name: string): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
 }
 
+/** RFC 3339 §5.6 `date-time` (`T` or a space may separate date and time, RFC 3339 §5.6 NOTE). */
+const RFC3339_DATE_TIME =
+  /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** An RFC 3339 `expiration` as epoch ms (NaN when out of range, e.g. month 13 or hour 25). */
+export function expirationMs(text: string): number {
+  // Date.parse is only specified for the ECMAScript form: upper-case `T` and `Z`.
+  return Date.parse(text.toUpperCase().replace(" ", "T"));
+}
+
 export const S3Credentials = v.strictObject({
   accessKeyId: v.pipe(v.string(), v.minLength(1)),
   secretAccessKey: v.pipe(v.string(), v.minLength(1)),
   sessionToken: v.optional(v.pipe(v.string(), v.minLength(1))),
+  /**
+   * When temporary credentials stop working (STS answers carry it): no URL is signed to outlive
+   * it, and once it has passed the bucket answers 503 (src/signing/expiry.ts).
+   */
+  expiration: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(RFC3339_DATE_TIME),
+      v.check((text) => !Number.isNaN(expirationMs(text))),
+    ),
+  ),
 });
 export type S3Credentials = v.InferOutput<typeof S3Credentials>;
 
@@ -108,7 +129,9 @@ export function checkSecret(
   if (creds === undefined) {
     return {
       ok: false,
-      problem: `the secret '${name}' is not S3 credentials JSON with non-empty accessKeyId and secretAccessKey`,
+      problem:
+        `the secret '${name}' is not S3 credentials JSON with non-empty accessKeyId and ` +
+        "secretAccessKey (and, if any, an RFC 3339 expiration)",
     };
   }
   return { ok: true, value: { raw, creds } };

@@ -181,6 +181,16 @@ export class FakeS3 {
       }
       size += part.size;
     }
+    // Conditional writes, as S3 checks them when it completes (412 PreconditionFailed).
+    const existing = this.objects.get(`${bucket}/${key}`);
+    const ifNoneMatch = request.headers.get("if-none-match");
+    const ifMatch = request.headers.get("if-match");
+    if (
+      (ifNoneMatch === "*" && existing !== undefined) ||
+      (ifMatch !== null && existing?.etag !== ifMatch)
+    ) {
+      return error(412, "PreconditionFailed");
+    }
     this.uploads.delete(uploadId);
     const etag = `"feedface${requested.length}-${requested.length}"`;
     this.objects.set(`${bucket}/${key}`, { etag, size });

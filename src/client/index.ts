@@ -99,6 +99,10 @@ export interface UploadFileOptions {
   /** Attempts per part or PUT before giving up (network errors, 5xx, expired URLs). Default 3. */
   attempts?: number;
   signal?: AbortSignal;
+  /** `*`: no overwrite, S3 refuses (412) when the key exists (signed into the PUT or the complete). */
+  ifNoneMatch?: "*";
+  /** Replace only the object with this ETag (412 otherwise). */
+  ifMatch?: string;
 }
 
 export interface UploadedFile {
@@ -223,6 +227,9 @@ export class EdgesignClient {
       const expiresIn = request.expiresIn ?? options.expiresIn;
       if (expiresIn !== undefined) body.expiresIn = expiresIn;
       if (options.bucket !== undefined) body.bucket = options.bucket;
+      // S3 takes If-None-Match on the two requests that write the object.
+      const writes = "uploadId" in request ? request.method === "POST" : request.method === "PUT";
+      if (options.ifNoneMatch !== undefined && writes) body.ifNoneMatch = options.ifNoneMatch;
       const signed = await this.signS3Request(body);
       const answer: UppyPresignedResponse = { url: signed.url, key: signed.key };
       if (signed.headers !== undefined) answer.headers = signed.headers;
@@ -244,6 +251,7 @@ export class EdgesignClient {
         ...options.objectHeaders,
         ...(contentType === undefined ? {} : { contentType }),
         ...(options.bucket === undefined ? {} : { bucket: options.bucket }),
+        ...conditionsOf(options),
       });
     let presigned = await sign();
     const response = await this.withRetries(options, async (attempt, previous) => {
@@ -316,7 +324,13 @@ export class EdgesignClient {
         options.onProgress?.(uploaded, file.size);
       };
       await runPool(count, Math.max(1, options.concurrency ?? 4), uploadPart);
-      const completed = await this.multipart.complete({ key, uploadId, parts: etags, ...bucket });
+      const completed = await this.multipart.complete({
+        key,
+        uploadId,
+        parts: etags,
+        ...bucket,
+        ...conditionsOf(options),
+      });
       return {
         key: completed.key,
         bucket: completed.bucket,
@@ -454,6 +468,14 @@ async function runPool(
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
 }
 
+/** The conditional-write options of `uploadFile`, as request fields. */
+function conditionsOf(options: UploadFileOptions): { ifNoneMatch?: "*"; ifMatch?: string } {
+  return {
+    ...(options.ifNoneMatch === undefined ? {} : { ifNoneMatch: options.ifNoneMatch }),
+    ...(options.ifMatch === undefined ? {} : { ifMatch: options.ifMatch }),
+  };
+}
+
 function sendable(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(headers).filter(([name]) => !FORBIDDEN_HEADERS.has(name.toLowerCase())),
@@ -508,6 +530,8 @@ export interface UppyPresignedResponse {
 export interface UppyOptions {
   bucket?: string;
   expiresIn?: number;
+  /** `*`: PutObject and CompleteMultipartUpload refuse (412) to replace an existing object. */
+  ifNoneMatch?: "*";
   /** The headers to store with the object of `key` (see `EdgesignClient.uppy`). */
   objectHeaders?: (key: string) => ObjectHeaderInput | undefined;
 }

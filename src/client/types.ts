@@ -16,6 +16,7 @@ export type ProblemCode =
   | "method_not_allowed"
   | "conflict"
   | "unsupported_by_provider"
+  | "precondition_failed"
   | "payload_too_large"
   | "unsupported_media_type"
   | "rate_limited"
@@ -76,6 +77,10 @@ export interface PresignInput extends ObjectHeaderInput {
   contentLength?: Opt<number>;
   checksumSha256?: Opt<string>;
   metadata?: Opt<Record<string, string>>;
+  /** PUT: `*`, and S3 refuses the upload (412) when the key exists. */
+  ifNoneMatch?: Opt<"*">;
+  /** PUT: an ETag, and S3 replaces the object only while it has that ETag (412 otherwise). */
+  ifMatch?: Opt<string>;
   /**
    * GET and HEAD: download name, signed as `response-content-disposition: attachment` (as links
    * do). PUT: the same disposition, stored with the object.
@@ -97,6 +102,8 @@ export interface Presigned {
   key: string;
   expiresIn: number;
   expiresAt: string;
+  /** Present when the lifetime was cut to what the bucket's temporary credentials have left. */
+  expiresInCapped?: Opt<true>;
   serverTime: string;
 }
 
@@ -119,6 +126,7 @@ export interface PostForm {
   /** Form fields in order; the file goes last. */
   fields: Record<string, string>;
   expiresAt: string;
+  expiresInCapped?: Opt<true>;
   maxBytes: number;
   bucket: string;
   key: string;
@@ -151,6 +159,7 @@ export interface SignPartsInput {
 export interface SignedParts {
   parts: { partNumber: number; url: string }[];
   expiresAt: string;
+  expiresInCapped?: Opt<true>;
 }
 
 /** `POST /v1/uploads/multipart/complete` */
@@ -159,6 +168,10 @@ export interface CompleteInput {
   bucket?: Opt<string>;
   uploadId: string;
   parts: { partNumber: number; etag: string }[];
+  /** `*`: S3 refuses to complete (412) when the key exists. */
+  ifNoneMatch?: Opt<"*">;
+  /** S3 completes only while the object has this ETag (412 otherwise). */
+  ifMatch?: Opt<string>;
 }
 
 export interface Completed {
@@ -212,6 +225,9 @@ export interface S3RequestInput extends ObjectHeaderInput {
   contentType?: Opt<string>;
   expiresIn?: Opt<number>;
   bucket?: Opt<string>;
+  /** PutObject and CompleteMultipartUpload only. */
+  ifNoneMatch?: Opt<"*">;
+  ifMatch?: Opt<string>;
 }
 
 export interface S3RequestSigned {
@@ -221,4 +237,5 @@ export interface S3RequestSigned {
   headers?: Opt<Record<string, string>>;
   fields?: Opt<Record<string, string>>;
   expiresAt: string;
+  expiresInCapped?: Opt<true>;
 }

@@ -7,6 +7,7 @@ import { readCredentials, type Env } from "../env";
 import { GatewayError } from "../errors";
 import { logError, logInfo } from "../log";
 import { chargeRateLimit } from "../ratelimit";
+import { lifetimeOf } from "../signing/expiry";
 import { clientFor, presign } from "../signing/presign";
 import { callerKey, resolveBucket, resolveExpiresIn, type CallContext } from "../signing/service";
 import { getTenant } from "../tenants/store";
@@ -130,12 +131,19 @@ export async function resolveLink(
   if (input.method === "GET" && record.maxUses !== null) await takeUse(input, record);
 
   const { raw, creds } = readCredentials(env, bucket.credentials);
-  const expiresIn = Math.min(record.urlExpiresIn, tenant.maxExpiresIn);
+  const client = clientFor(raw, creds);
+  // A visit presigns anew, so the link outlives temporary credentials; each URL does not.
+  const { expiresIn, expiresAt } = lifetimeOf(
+    client,
+    Math.min(record.urlExpiresIn, tenant.maxExpiresIn),
+    now,
+    { requestId: input.requestId, tenant: tenant.id, secret: bucket.credentials },
+  );
   const query: Record<string, string> =
     record.filename === null
       ? {}
       : { "response-content-disposition": attachmentDisposition(record.filename) };
-  const { url } = await presign(clientFor(raw, creds), {
+  const { url } = await presign(client, {
     method: input.method,
     bucket,
     fullKey: record.key,
@@ -150,7 +158,7 @@ export async function resolveLink(
     operation: "link",
     bucket: record.bucket,
     key: record.key,
-    expiresAt: new Date(now.getTime() + expiresIn * 1000).toISOString(),
+    expiresAt,
   });
   return { url, headers: rateHeaders };
 }

@@ -20,7 +20,7 @@ import {
   ProblemSchema,
 } from "./common";
 
-const CLIENT_ERRORS = problemResponses(400, 401, 403, 413, 415, 429, 503);
+const CLIENT_ERRORS = problemResponses(400, 401, 403, 409, 413, 415, 429, 503);
 
 const presignRoute = createRoute({
   method: "post",

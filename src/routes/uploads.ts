@@ -69,7 +69,12 @@ const completeRoute = createRoute({
   summary: "Complete a multipart upload (checked against the tenant's upload limit)",
   security: BEARER,
   request: { body: jsonBodyOf(CompleteRequest) },
-  responses: { 200: ok("The stored object", CompleteResult), ...UPLOAD_ERRORS },
+  responses: {
+    200: ok("The stored object", CompleteResult),
+    ...UPLOAD_ERRORS,
+    // S3 refused a conditional complete (ifNoneMatch, ifMatch, upload.overwrite: deny).
+    ...problemResponses(412),
+  },
 });
 
 const abortRoute = createRoute({

@@ -11,7 +11,7 @@
  */
 import { AwsClient } from "aws4fetch";
 import { sha256Hex } from "../bytes";
-import { GatewayError } from "../errors";
+import { GatewayError, type ProblemCode } from "../errors";
 import { logError } from "../log";
 import { objectUrl } from "../signing/presign";
 import type { BucketConfig } from "../tenants/schema";
@@ -148,11 +148,15 @@ export async function listParts(
   }
 }
 
-/** CompleteMultipartUpload with `parts` (ascending part numbers); returns the object's ETag. */
+/**
+ * CompleteMultipartUpload with `parts` (ascending part numbers); returns the object's ETag.
+ * `conditions` are signed headers such as `if-none-match: *` (src/signing/conditions.ts).
+ */
 export async function completeMultipartUpload(
   target: S3Target,
   uploadId: string,
   parts: readonly { partNumber: number; etag: string }[],
+  conditions: Record<string, string> = {},
 ): Promise<string> {
   const operation = "CompleteMultipartUpload";
   const body =
@@ -166,7 +170,11 @@ export async function completeMultipartUpload(
     "</CompleteMultipartUpload>";
   const text = await s3Call(target, operation, query({ uploadId }), {
     method: "POST",
-    headers: { "Content-Type": "application/xml", "X-Amz-Content-Sha256": await sha256Hex(body) },
+    headers: {
+      ...conditions,
+      "Content-Type": "application/xml",
+      "X-Amz-Content-Sha256": await sha256Hex(body),
+    },
     body,
   });
   const result = parseXmlAs(CompleteMultipartUploadXml, text);
@@ -242,11 +250,15 @@ async function s3Request(
 }
 
 /** S3 codes that mean the client sent something wrong, and the problem code they become. */
-const CLIENT_CODES: Record<string, "invalid_request" | "payload_too_large"> = {
+const CLIENT_CODES: Record<string, ProblemCode> = {
   InvalidPart: "invalid_request",
   InvalidPartOrder: "invalid_request",
   EntityTooSmall: "invalid_request",
   EntityTooLarge: "payload_too_large",
+  // A conditional complete (src/signing/conditions.ts): the key exists (If-None-Match) or holds
+  // another version (If-Match); or a concurrent write raced it, and the upload must start over.
+  PreconditionFailed: "precondition_failed",
+  ConditionalRequestConflict: "conflict",
 };
 
 /**
@@ -268,7 +280,12 @@ export function s3Failure(
     s3RequestId,
   });
   const named = code ?? `HTTP ${status}`;
-  const mapped = code === undefined ? undefined : CLIENT_CODES[code];
+  const mapped =
+    code !== undefined && Object.hasOwn(CLIENT_CODES, code)
+      ? CLIENT_CODES[code]
+      : status === 412
+        ? "precondition_failed"
+        : undefined;
   if (mapped !== undefined) {
     return new GatewayError(mapped, `S3 refused ${operation}: ${named}`);
   }

@@ -14,7 +14,7 @@
  */
 import { AwsClient } from "aws4fetch";
 import { hex } from "../bytes";
-import type { S3Credentials } from "../env";
+import { expirationMs, type S3Credentials } from "../env";
 import { encodeKeyPath } from "../keys";
 import type { BucketConfig } from "../tenants/schema";
 
@@ -48,6 +48,17 @@ export interface PresignedUrl {
 const clients = new Map<string, AwsClient>();
 const CLIENTS_MAX = 256;
 
+/**
+ * When each client's credentials expire (epoch ms; none for long-term keys), kept with the client
+ * so the cached path (`cachedClient`) knows it without parsing the secret again.
+ */
+const expirations = new WeakMap<AwsClient, number>();
+
+/** When `client`'s credentials expire (epoch ms), or `undefined` when they do not. */
+export function credentialsExpireAt(client: AwsClient): number | undefined {
+  return expirations.get(client);
+}
+
 /** The cached client of a credential set, if any (lets callers skip parsing the secret). */
 export function cachedClient(cacheKey: string): AwsClient | undefined {
   return clients.get(cacheKey);
@@ -65,6 +76,9 @@ export function clientFor(cacheKey: string, creds: S3Credentials): AwsClient {
       ...(sessionToken === undefined ? {} : { sessionToken }),
       service: "s3",
     });
+    if (creds.expiration !== undefined) {
+      expirations.set(client, expirationMs(creds.expiration));
+    }
     clients.set(cacheKey, client);
   }
   return client;

@@ -2,6 +2,7 @@
 import * as v from "valibot";
 import { component, documented, integer, integerIn, type SchemaDoc } from "../openapi/route";
 import { ObjectHeaderFields } from "./object-headers";
+import { ConditionFields } from "./conditions";
 import { MAX_EXPIRES_IN } from "./presign";
 
 /** S3 limits user metadata to 2 KB in total; names are sent lower-case by S3 anyway. */
@@ -93,6 +94,7 @@ export const PresignRequest = component(
       ),
       metadata: Metadata,
       ...ObjectHeaderFields,
+      ...ConditionFields,
       filename: v.optional(
         v.pipe(
           DownloadFilename,
@@ -142,6 +144,17 @@ export type PresignRequest = v.InferOutput<typeof PresignRequest>;
 export const AliasUsed = v.pipe(v.string(), documented({ description: "the bucket alias used" }));
 export const FullKey = v.pipe(v.string(), documented({ description: "the full object key" }));
 export const DateTime = v.pipe(v.string(), documented({ format: "date-time" }));
+/** Present (true) when the lifetime was cut to what the bucket's credentials have left. */
+export const ExpiresInCapped = v.optional(
+  v.pipe(
+    v.literal(true),
+    documented({
+      description:
+        "present (true) when the URL's lifetime was cut short because the bucket's temporary " +
+        "credentials expire sooner than asked",
+    }),
+  ),
+);
 
 export const PresignResultEntries = {
   url: v.string(),
@@ -151,6 +164,7 @@ export const PresignResultEntries = {
   key: FullKey,
   expiresIn: integer(),
   expiresAt: DateTime,
+  expiresInCapped: ExpiresInCapped,
   serverTime: DateTime,
 };
 export const PresignResult = component("PresignResult", v.object(PresignResultEntries));

@@ -10,8 +10,10 @@ import { expandSubjectPrefix, fullKey } from "../keys";
 import { attachmentDisposition, parseContentDisposition } from "../http/content-disposition";
 import { logInfo } from "../log";
 import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
+import { conditionHeaders } from "./conditions";
 import { allowedContentType } from "./content-type";
 import { headersOf, OBJECT_HEADERS, resolveObjectHeaders } from "./object-headers";
+import { lifetimeOf } from "./expiry";
 import { cachedClient, clientFor, presign } from "./presign";
 import type { PresignRequest, PresignResult } from "./schema";
 
@@ -39,11 +41,23 @@ export async function presignForCaller(
 
   const key = callerKey(principal, body.key);
   const [alias, bucket] = resolveBucket(tenant, body.bucket);
-  const expiresIn = resolveExpiresIn(tenant, body.expiresIn);
+  const asked = resolveExpiresIn(tenant, body.expiresIn);
   refuseMisplacedFields(body);
-  const signedHeaders = body.method === "PUT" ? uploadHeaders(tenant, bucket, body) : {};
+  const signedHeaders =
+    body.method === "PUT"
+      ? {
+          ...uploadHeaders(tenant, bucket, body),
+          ...conditionHeaders(tenant, bucket, body, "PutObject"),
+        }
+      : {};
 
-  const presigned = await presign(signerFor(call.env, bucket.credentials), {
+  const signer = signerFor(call.env, bucket.credentials);
+  const { expiresIn, expiresAt, capped } = lifetimeOf(signer, asked, now, {
+    requestId: call.requestId,
+    tenant: tenant.id,
+    secret: bucket.credentials,
+  });
+  const presigned = await presign(signer, {
     method: body.method,
     bucket,
     fullKey: key,
@@ -54,7 +68,6 @@ export async function presignForCaller(
     query: body.method === "PUT" ? {} : responseOverrides(tenant, body),
   });
 
-  const expiresAt = new Date(now.getTime() + expiresIn * 1000).toISOString();
   logInfo("url_issued", {
     requestId: call.requestId,
     tenant: tenant.id,
@@ -72,6 +85,7 @@ export async function presignForCaller(
     key,
     expiresIn,
     expiresAt,
+    ...capped,
     serverTime: now.toISOString(),
   };
 }
@@ -187,6 +201,8 @@ const UPLOAD_FIELDS = [
   ...OBJECT_HEADERS,
   "kmsKeyId",
   "filename",
+  "ifNoneMatch",
+  "ifMatch",
 ] as const;
 const READ_FIELDS = [
   "filename",

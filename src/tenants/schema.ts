@@ -244,12 +244,14 @@ export const TenantRecord = component(
             maxBytes: v.optional(integerIn(1, 5 * 1024 ** 4)),
             contentTypes: v.optional(v.pipe(v.array(ContentTypePattern), v.maxLength(64))),
             requireChecksum: v.optional(v.boolean(), false),
+            /** "deny": every upload is no-overwrite (If-None-Match: *, src/signing/conditions.ts). */
+            overwrite: v.optional(v.picklist(["allow", "deny"]), "allow"),
             /** Object headers set on every upload, forbidden, or limited (object-headers.ts). */
             ...ObjectHeaderPolicyFields,
           }),
           objectHeaderPolicyCheck(),
         ),
-        () => ({ requireChecksum: false }),
+        () => ({ requireChecksum: false, overwrite: "allow" as const }),
       ),
       rateLimit: v.optional(
         v.strictObject({

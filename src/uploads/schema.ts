@@ -7,6 +7,7 @@ import * as v from "valibot";
 import { component, documented, integer, integerIn } from "../openapi/route";
 import { MAX_PARTS, MAX_PART_SIZE } from "../s3/multipart";
 import { ObjectHeaderFields, PostObjectHeaderFields } from "../signing/object-headers";
+import { ConditionFields } from "../signing/conditions";
 import { MAX_POST_BYTES } from "../signing/post-policy";
 import {
   AliasUsed,
@@ -15,6 +16,7 @@ import {
   DateTime,
   DownloadFilename,
   ExpiresIn as expiresIn,
+  ExpiresInCapped,
   FullKey,
   Metadata as metadata,
   ObjectKey as key,
@@ -118,6 +120,7 @@ export const PostUploadResult = component(
       }),
     ),
     expiresAt: DateTime,
+    expiresInCapped: ExpiresInCapped,
     maxBytes: v.pipe(integer(), documented({ description: "largest file S3 will accept" })),
     bucket: AliasUsed,
     key: FullKey,
@@ -181,6 +184,7 @@ export const SignPartsResult = component(
   v.object({
     parts: v.array(v.object({ partNumber: integer(), url: v.string() })),
     expiresAt: DateTime,
+    expiresInCapped: ExpiresInCapped,
   }),
 );
 
@@ -198,6 +202,7 @@ export const CompleteRequest = component(
       v.maxLength(MAX_PARTS),
       unique<v.InferOutput<typeof CompletedPart>>((part) => part.partNumber, "part number"),
     ),
+    ...ConditionFields,
   }),
 );
 export type CompleteRequest = v.InferOutput<typeof CompleteRequest>;

@@ -20,10 +20,17 @@ import {
   type UploadedPart,
 } from "../s3/multipart";
 import { capabilitiesOf, requireCapability } from "../s3/providers";
+import {
+  conditionHeaders,
+  overwriteDenied,
+  refuseConditionalPostForm,
+  requireNoOverwrite,
+} from "../signing/conditions";
 import { createPostPolicy, MAX_POST_BYTES } from "../signing/post-policy";
 import { clientFor, presign } from "../signing/presign";
 import { allowedContentType } from "../signing/content-type";
 import { headersOf, postFieldsOf, resolveObjectHeaders } from "../signing/object-headers";
+import { lifetimeOf, requireUnexpired, type CredentialsUse } from "../signing/expiry";
 import { callerKey, resolveBucket, resolveExpiresIn, type CallContext } from "../signing/service";
 import type { TenantRecord } from "../tenants/schema";
 import { deleteUploadRecord, getUploadRecord, putUploadRecord } from "./records";
@@ -56,7 +63,12 @@ export async function postUploadForCaller(
     `bucket '${alias}': browser POST uploads (use a presigned PUT: POST /v1/presign with method PUT)`,
   );
   refuseWhenChecksumRequired(tenant, "a POST form");
-  const expiresIn = resolveExpiresIn(tenant, body.expiresIn);
+  refuseConditionalPostForm(
+    tenant,
+    {},
+    "use a presigned PUT (POST /v1/presign with method PUT) or a multipart upload",
+  );
+  const asked = resolveExpiresIn(tenant, body.expiresIn);
   const contentType = allowedContentType(tenant, body.contentType, "contentType");
   const exactFields = postFieldsOf(resolveObjectHeaders(tenant.upload, bucket, body));
   const maxBytes = Math.min(
@@ -66,6 +78,12 @@ export async function postUploadForCaller(
   );
 
   const { raw, creds } = readCredentials(call.env, bucket.credentials);
+  const client = clientFor(raw, creds);
+  const { expiresIn, capped } = lifetimeOf(client, asked, now, {
+    requestId: call.requestId,
+    tenant: tenant.id,
+    secret: bucket.credentials,
+  });
   const policy = await createPostPolicy({
     credentials: creds,
     bucket,
@@ -80,7 +98,7 @@ export async function postUploadForCaller(
     exactFields,
     // S3's own default is 204 (empty body); 201 returns an XML document with the key and ETag.
     successActionStatus: FORM_STATUS[body.successActionStatus ?? 204],
-    cache: clientFor(raw, creds).cache,
+    cache: client.cache,
   });
 
   logInfo("url_issued", {
@@ -97,6 +115,7 @@ export async function postUploadForCaller(
     url: policy.url,
     fields: policy.fields,
     expiresAt: policy.expiresAt,
+    ...capped,
     maxBytes,
     bucket: alias,
     key,
@@ -108,6 +127,8 @@ export async function createMultipartForCaller(call: CallContext, body: Multipar
   const upload = uploadOf(call, body.key, body.bucket);
   const { tenant } = call.principal;
   refuseWhenChecksumRequired(tenant, "a multipart upload");
+  // Refused now rather than at complete: the parts would be uploaded for nothing.
+  if (overwriteDenied(tenant)) requireNoOverwrite(upload.target.bucket, "CompleteMultipartUpload");
   const contentType = allowedContentType(tenant, body.contentType, "contentType");
   const { maxBytes } = tenant.upload;
   if (body.size !== undefined && maxBytes !== undefined && body.size > maxBytes) {
@@ -150,7 +171,12 @@ export async function createMultipartForCaller(call: CallContext, body: Multipar
 /** `POST /v1/uploads/multipart/sign-parts`: presigned UploadPart URLs for an upload of the caller. */
 export async function signPartsForCaller(call: CallContext, body: SignPartsRequest) {
   const upload = uploadOf(call, body.key, body.bucket);
-  const expiresIn = resolveExpiresIn(call.principal.tenant, body.expiresIn);
+  const { expiresIn, expiresAt, capped } = lifetimeOf(
+    upload.signer,
+    resolveExpiresIn(call.principal.tenant, body.expiresIn),
+    call.now,
+    upload.credentialsUse,
+  );
   // No S3 call follows that would refuse a foreign upload id, so prove it now (record or S3).
   await assertUploadOfCaller(call, upload, body.uploadId, { proveWithS3: true });
 
@@ -167,13 +193,12 @@ export async function signPartsForCaller(call: CallContext, body: SignPartsReque
       return { partNumber, url };
     }),
   );
-  const expiresAt = new Date(call.now.getTime() + expiresIn * 1000).toISOString();
   logUpload(call, "url_issued", upload, body.uploadId, {
     operation: "multipart",
     parts: parts.length,
     expiresAt,
   });
-  return { parts, expiresAt };
+  return { parts, expiresAt, ...capped };
 }
 
 /**
@@ -184,6 +209,12 @@ export async function signPartsForCaller(call: CallContext, body: SignPartsReque
 export async function completeForCaller(call: CallContext, body: CompleteRequest) {
   const upload = uploadOf(call, body.key, body.bucket);
   const { tenant } = call.principal;
+  const conditions = conditionHeaders(
+    tenant,
+    upload.target.bucket,
+    body,
+    "CompleteMultipartUpload",
+  );
   await assertUploadOfCaller(call, upload, body.uploadId, { proveWithS3: false });
 
   const uploaded = await listParts(upload.target, body.uploadId);
@@ -205,7 +236,7 @@ export async function completeForCaller(call: CallContext, body: CompleteRequest
   // S3 wants ascending part numbers (InvalidPartOrder otherwise); the order is not the client's
   // concern.
   const ascending = [...body.parts].sort((a, b) => a.partNumber - b.partNumber);
-  const etag = await completeMultipartUpload(upload.target, body.uploadId, ascending);
+  const etag = await completeMultipartUpload(upload.target, body.uploadId, ascending, conditions);
   await deleteUploadRecord(call.env.KV, tenant, body.uploadId);
   logUpload(call, "upload_completed", upload, body.uploadId, { size });
   return { key: upload.key, bucket: upload.alias, etag, size };
@@ -236,6 +267,8 @@ interface CallerUpload {
   signer: AwsClient;
   /** The gateway's own S3 calls (no retries, same derived-key cache). */
   target: S3Target;
+  /** For the log line of expired credentials. */
+  credentialsUse: CredentialsUse;
 }
 
 function uploadOf(
@@ -249,10 +282,18 @@ function uploadOf(
   const [alias, bucket] = resolveBucket(principal.tenant, bucketAlias);
   const { raw, creds } = readCredentials(call.env, bucket.credentials);
   const signer = clientFor(raw, creds);
+  const credentialsUse = {
+    requestId: call.requestId,
+    tenant: principal.tenant.id,
+    secret: bucket.credentials,
+  };
+  // Every multipart route makes an S3 call or signs: expired credentials are 503 for all of them.
+  requireUnexpired(signer, call.now, credentialsUse);
   return {
     key,
     alias,
     signer,
+    credentialsUse,
     target: {
       client: s3Client(signer, bucket.region),
       bucket,

@@ -5,11 +5,13 @@
  */
 import * as v from "valibot";
 import { component, documented, integerIn } from "../openapi/route";
+import { ConditionFields } from "../signing/conditions";
 import {
   BucketAlias,
   ContentTypeField,
   DateTime,
   ExpiresIn,
+  ExpiresInCapped,
   FullKey,
   objectKey,
 } from "../signing/schema";
@@ -39,6 +41,7 @@ export const SignS3Request = component(
       bucket: BucketAlias,
       ...ObjectHeaderFields,
       filename,
+      ...ConditionFields,
     }),
     v.description("One S3 request to presign, as @uppy/aws-s3 passes it to `signRequest`"),
   ),
@@ -68,6 +71,7 @@ export const SignS3Result = component(
       ),
     ),
     expiresAt: DateTime,
+    expiresInCapped: ExpiresInCapped,
   }),
 );
 export type SignS3Result = v.InferOutput<typeof SignS3Result>;

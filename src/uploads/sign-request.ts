@@ -29,6 +29,12 @@ import { assertValidKey, expandSubjectPrefix, fullKey, grantedPrefix } from "../
 import { logInfo } from "../log";
 import { abortMultipartUpload, listParts, s3Client, type S3Target } from "../s3/multipart";
 import { capabilitiesOf } from "../s3/providers";
+import {
+  conditionHeaders,
+  overwriteDenied,
+  refuseConditionalPostForm,
+  requireNoOverwrite,
+} from "../signing/conditions";
 import { createPostPolicy, MAX_POST_BYTES } from "../signing/post-policy";
 import { amzDate, clientFor, objectUrl } from "../signing/presign";
 import { allowedContentType } from "../signing/content-type";
@@ -38,6 +44,7 @@ import {
   postFieldsOf,
   resolveObjectHeaders,
 } from "../signing/object-headers";
+import { lifetimeOf } from "../signing/expiry";
 import { callerKey, resolveBucket, resolveExpiresIn, type CallContext } from "../signing/service";
 import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
 import { DEFAULT_CONTENT_TYPE, type SignS3Request, type SignS3Result } from "./sign-request-schema";
@@ -102,6 +109,17 @@ export function kindOf(request: SignS3Request): S3RequestKind {
   if (misplaced !== undefined && kind !== "PutObject" && kind !== "CreateMultipartUpload") {
     throw new GatewayError("invalid_request", `${misplaced} is not used with ${kind}`, {
       field: misplaced,
+    });
+  }
+  const condition = request.ifNoneMatch !== undefined ? "ifNoneMatch" : "ifMatch";
+  if (
+    request[condition] !== undefined &&
+    kind !== "PutObject" &&
+    kind !== "CompleteMultipartUpload"
+  ) {
+    // S3 takes the conditions on the two requests that write the object, nowhere else.
+    throw new GatewayError("invalid_request", `${condition} is not used with ${kind}`, {
+      field: condition,
     });
   }
   return kind;
@@ -198,8 +216,7 @@ export async function signS3RequestForCaller(
   const creates = kind === "PutObject" || kind === "CreateMultipartUpload";
   const key = creates ? callerKey(principal, request.key) : ownedFullKey(principal, request.key);
   const [alias, bucketConfig] = resolveBucket(tenant, request.bucket);
-  const seconds = resolveExpiresIn(tenant, request.expiresIn);
-  const expiresAt = new Date(now.getTime() + seconds * 1000).toISOString();
+  const asked = resolveExpiresIn(tenant, request.expiresIn);
   if (creates && tenant.upload.requireChecksum) {
     throw new GatewayError(
       "conflict",
@@ -209,6 +226,15 @@ export async function signS3RequestForCaller(
   }
   const { raw, creds } = readCredentials(call.env, bucketConfig.credentials);
   const client = clientFor(raw, creds);
+  const {
+    expiresIn: seconds,
+    expiresAt,
+    capped,
+  } = lifetimeOf(client, asked, now, {
+    requestId: call.requestId,
+    tenant: tenant.id,
+    secret: bucketConfig.credentials,
+  });
   const sign = (
     method: S3PresignInput["method"],
     query: Record<string, string>,
@@ -230,15 +256,23 @@ export async function signS3RequestForCaller(
     case "PutObject": {
       const type = allowedContentType(tenant, request.contentType, "contentType");
       const objectHeaders = resolveObjectHeaders(tenant.upload, bucketConfig, request);
+      const conditions = conditionHeaders(tenant, bucketConfig, request, "PutObject");
       const { maxBytes } = tenant.upload;
       if (maxBytes === undefined) {
         const headers = {
           ...headersOf(objectHeaders),
           ...(type === undefined ? {} : { "content-type": type }),
+          ...conditions,
         };
         result = { url: await sign("PUT", {}, headers), method: "PUT", key, headers, expiresAt };
         break;
       }
+      refuseConditionalPostForm(
+        tenant,
+        request,
+        `the tenant's upload.maxBytes needs one for a PUT without a size: use multipart ` +
+          "(Uppy: shouldUseMultipart: true)",
+      );
       // A PUT without a signed content-length could store any size; a POST policy's
       // content-length-range is checked by S3 itself.
       if (!capabilitiesOf(bucketConfig).postPolicy) {
@@ -266,6 +300,8 @@ export async function signS3RequestForCaller(
       break;
     }
     case "CreateMultipartUpload": {
+      // Refused now rather than at complete: the parts would be uploaded for nothing.
+      if (overwriteDenied(tenant)) requireNoOverwrite(bucketConfig, "CompleteMultipartUpload");
       // Uppy names no type here (it sends the file's type unsigned); a tenant that restricts
       // types gets the neutral one signed, which Uppy then sends instead.
       const type = allowedContentType(
@@ -299,12 +335,16 @@ export async function signS3RequestForCaller(
       result = { url: await sign("GET", { uploadId }), method: "GET", key, expiresAt };
       break;
     case "CompleteMultipartUpload": {
-      const headers = await pinnedCompleteHeaders(call, {
-        client,
-        bucket: bucketConfig,
-        fullKey: key,
-        uploadId,
-      });
+      const conditions = conditionHeaders(tenant, bucketConfig, request, "CompleteMultipartUpload");
+      const headers = {
+        ...(await pinnedCompleteHeaders(call, {
+          client,
+          bucket: bucketConfig,
+          fullKey: key,
+          uploadId,
+        })),
+        ...conditions,
+      };
       result = {
         url: await sign("POST", { uploadId }, headers),
         method: "POST",
@@ -325,6 +365,7 @@ export async function signS3RequestForCaller(
   if (result.headers !== undefined && Object.keys(result.headers).length === 0) {
     delete result.headers;
   }
+  Object.assign(result, capped);
   logInfo("url_issued", {
     requestId: call.requestId,
     tenant: tenant.id,
