@@ -39,6 +39,11 @@ export interface Capabilities {
   maxExpiresIn: number;
   /** Virtual-host style (`bucket.host`) addressing. */
   virtualHost: boolean;
+  /**
+   * How `If-Match` must write the ETag: `quoted` as RFC 9110 §8.8.3 (and the ETag header) has it,
+   * or `bare` for a server that compares the value without its quotes (radosgw 16).
+   */
+  ifMatchEtag: "quoted" | "bare";
 }
 
 /** SigV4 presigned URLs live at most 7 days (AWS S3 API reference, "Authenticating Requests: Using Query Parameters"). */
@@ -87,6 +92,7 @@ export const CAPABILITIES: Readonly<Record<Provider, Capabilities>> = {
     ],
     maxExpiresIn: WEEK,
     virtualHost: true,
+    ifMatchEtag: "quoted",
   },
   /**
    * Cloudflare R2: developers.cloudflare.com/r2/api/s3/api/ ("Checksum Types" table; PutObject and
@@ -111,6 +117,7 @@ export const CAPABILITIES: Readonly<Record<Provider, Capabilities>> = {
     storageClasses: ["STANDARD", "STANDARD_IA"],
     maxExpiresIn: WEEK,
     virtualHost: true,
+    ifMatchEtag: "quoted",
   },
   /**
    * Ceph RADOS Gateway from 16.2 (Pacific), as radosgw 16.2.15 answered in test/e2e/providers.test.ts
@@ -130,6 +137,7 @@ export const CAPABILITIES: Readonly<Record<Provider, Capabilities>> = {
     storageClasses: undefined,
     maxExpiresIn: WEEK,
     virtualHost: true,
+    ifMatchEtag: "bare",
   },
   /**
    * MinIO: min.io docs ("S3 API compatibility", "Server-Side Object Encryption": SSE-S3 and
@@ -148,6 +156,7 @@ export const CAPABILITIES: Readonly<Record<Provider, Capabilities>> = {
     storageClasses: ["STANDARD", "REDUCED_REDUNDANCY"],
     maxExpiresIn: WEEK,
     virtualHost: true,
+    ifMatchEtag: "quoted",
   },
   /** No claim about an unknown server: everything is let through, and the server decides. */
   generic: {
@@ -160,6 +169,7 @@ export const CAPABILITIES: Readonly<Record<Provider, Capabilities>> = {
     storageClasses: undefined,
     maxExpiresIn: WEEK,
     virtualHost: true,
+    ifMatchEtag: "quoted",
   },
 };
 

@@ -98,7 +98,8 @@ export function conditionHeaders(
   const supported = capabilitiesOf(bucket)[CELL[write]];
   if (ifMatch !== undefined) {
     requireCapability(bucket, supported, `conditional ${write} (ifMatch)`, "ifMatch");
-    return { "if-match": quoted(ifMatch) };
+    const bare = capabilitiesOf(bucket).ifMatchEtag === "bare";
+    return { "if-match": bare ? ifMatch.replaceAll('"', "") : quoted(ifMatch) };
   }
   if (ifNoneMatch !== undefined) {
     requireCapability(bucket, supported, `conditional ${write} (ifNoneMatch)`, "ifNoneMatch");

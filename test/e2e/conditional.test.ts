@@ -73,9 +73,10 @@ describe("conditional PUT URLs on radosgw", () => {
       ifMatch: '"0123456789abcdef0123456789abcdef"',
     });
     expect((await put(wrong.url, wrong.headers, "lost")).status).toBe(412);
-    // Unquoted, as clients often keep it: the gateway signs it quoted.
-    const right = await presign(token, { method: "PUT", key, ifMatch: etag.replaceAll('"', "") });
-    expect(right.headers["if-match"]).toBe(etag);
+    // As the ETag header has it, quoted: for a ceph bucket the gateway signs it bare, the form
+    // radosgw 16 compares (docs/providers.md, ifMatchEtag); quoted, radosgw answers 412.
+    const right = await presign(token, { method: "PUT", key, ifMatch: etag });
+    expect(right.headers["if-match"]).toBe(etag.replaceAll('"', ""));
     const replaced = await put(right.url, right.headers, "v2");
     expect(replaced.status, replaced.body.toString()).toBe(200);
     expect((await read(token, key)).text).toBe("v2");

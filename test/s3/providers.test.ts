@@ -161,6 +161,7 @@ const ROWS: Record<string, (c: Capabilities) => string> = {
   "storage classes": (c) => list(c.storageClasses, "server's list"),
   "longest presigned URL, s": (c) => String(c.maxExpiresIn),
   "virtual-host style": (c) => yesNo(c.virtualHost),
+  "If-Match ETag form": (c) => c.ifMatchEtag,
 };
 
 describe("docs/providers.md", () => {

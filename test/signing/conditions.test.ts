@@ -167,6 +167,20 @@ describe("conditionHeaders and the provider cells", () => {
   const tenantOf = (upload: Record<string, unknown>) =>
     v.parse(TenantRecord, tenantRecord("t-cond", [], { upload }));
 
+  it("writes the If-Match ETag as the provider compares it: bare for ceph, quoted elsewhere", () => {
+    const tenant = tenantOf({});
+    for (const ifMatch of ['"0123abcd"', "0123abcd"]) {
+      expect(conditionHeaders(tenant, { provider: "ceph" }, { ifMatch }, "PutObject")).toEqual({
+        "if-match": "0123abcd",
+      });
+      for (const provider of ["aws", "r2", "minio", "generic"] as const) {
+        expect(conditionHeaders(tenant, { provider }, { ifMatch }, "PutObject")).toEqual({
+          "if-match": '"0123abcd"',
+        });
+      }
+    }
+  });
+
   it("asks the PUT cell for PutObject and the complete cell for CompleteMultipartUpload", async () => {
     const tenant = tenantOf({});
     // ceph: conditional PUT yes, conditional complete no (docs/providers.md).
