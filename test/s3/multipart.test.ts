@@ -8,6 +8,7 @@ import {
   MIN_PART_SIZE,
   s3Client,
   suggestPartSize,
+  s3Failure,
   type S3Target,
 } from "../../src/s3/multipart";
 import type { BucketConfig } from "../../src/tenants/schema";
@@ -216,5 +217,15 @@ describe("S3 multipart calls", () => {
     });
     expect(lines[0]).not.toContain("http");
     expect(lines[0]).not.toContain("secret");
+  });
+});
+
+describe("s3Failure", () => {
+  it("maps S3 error codes that are Object.prototype names to upstream_error, not a 500", () => {
+    for (const code of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      const error = s3Failure(target(), "CompleteMultipartUpload", 400, code, null);
+      expect(error.code, code).toBe("upstream_error");
+      expect(error.status, code).toBe(502);
+    }
   });
 });
