@@ -37,6 +37,9 @@ export interface Problem {
 
 type Opt<T> = T | undefined;
 
+/** S3's checksum algorithms (docs/api.md, "Checksums"). */
+export type ChecksumAlgorithm = "CRC64NVME" | "CRC32" | "CRC32C" | "SHA1" | "SHA256";
+
 /** `POST /v1/presign` */
 export interface PresignInput {
   method: "GET" | "HEAD" | "PUT" | "DELETE";
@@ -46,7 +49,11 @@ export interface PresignInput {
   expiresIn?: Opt<number>;
   contentType?: Opt<string>;
   contentLength?: Opt<number>;
+  /** The same as `checksumAlgorithm: "SHA256"` with `checksum`. */
   checksumSha256?: Opt<string>;
+  checksumAlgorithm?: Opt<ChecksumAlgorithm>;
+  /** Base64 digest of the whole object, signed as `x-amz-checksum-<algorithm>`. */
+  checksum?: Opt<string>;
   metadata?: Opt<Record<string, string>>;
   /** GET and HEAD: download name, signed as `Content-Disposition: attachment` (as links do). */
   filename?: Opt<string>;
@@ -80,6 +87,8 @@ export interface PostInput {
   maxBytes?: Opt<number>;
   expiresIn?: Opt<number>;
   metadata?: Opt<Record<string, string>>;
+  checksumAlgorithm?: Opt<ChecksumAlgorithm>;
+  checksum?: Opt<string>;
   successActionStatus?: Opt<200 | 201 | 204>;
 }
 
@@ -99,6 +108,9 @@ export interface MultipartCreateInput {
   bucket?: Opt<string>;
   contentType?: Opt<string>;
   size?: Opt<number>;
+  /** Fixed for the upload: every part then carries a checksum of this algorithm. */
+  checksumAlgorithm?: Opt<ChecksumAlgorithm>;
+  checksumType?: Opt<"FULL_OBJECT" | "COMPOSITE">;
 }
 
 export interface MultipartCreated {
@@ -114,11 +126,14 @@ export interface SignPartsInput {
   bucket?: Opt<string>;
   uploadId: string;
   partNumbers: number[];
+  /** Part number → base64 digest of that part, in the upload's algorithm. */
+  checksums?: Opt<Record<string, string>>;
   expiresIn?: Opt<number>;
 }
 
 export interface SignedParts {
-  parts: { partNumber: number; url: string }[];
+  /** `headers`: signed headers to send with that part (its checksum). */
+  parts: { partNumber: number; url: string; headers?: Opt<Record<string, string>> }[];
   expiresAt: string;
 }
 
@@ -127,7 +142,7 @@ export interface CompleteInput {
   key: string;
   bucket?: Opt<string>;
   uploadId: string;
-  parts: { partNumber: number; etag: string }[];
+  parts: { partNumber: number; etag: string; checksum?: Opt<string> }[];
 }
 
 export interface Completed {
@@ -152,7 +167,7 @@ export interface ListPartsInput {
 }
 
 export interface UploadedParts {
-  parts: { partNumber: number; etag: string; size: number }[];
+  parts: { partNumber: number; etag: string; size: number; checksum?: Opt<string> }[];
 }
 
 /** `POST /v1/links` */

@@ -11,6 +11,7 @@
 import type { S3Credentials } from "../env";
 import type { BucketConfig } from "../tenants/schema";
 import { hex } from "../bytes";
+import { checksumFormFields, type Checksum } from "./checksums";
 import { GatewayError } from "../errors";
 import { amzDate, deriveSigningKey, hmac, type SigningScope } from "./presign";
 
@@ -51,6 +52,8 @@ export interface PostPolicyInput {
   contentType?: string | undefined;
   /** User metadata (names without `x-amz-meta-`); each value must be sent exactly. */
   metadata?: Record<string, string> | undefined;
+  /** A checksum S3 checks the file against (./checksums.ts), sent as exact form fields. */
+  checksum?: Checksum | undefined;
   successActionStatus: SuccessActionStatus;
   /**
    * Derived signing keys, shared with aws4fetch (`AwsClient.cache`): same cache key layout, so a
@@ -104,6 +107,11 @@ export async function createPostPolicy(input: PostPolicyInput): Promise<PostPoli
   for (const [name, value] of Object.entries(input.metadata ?? {})) {
     conditions.push({ [`x-amz-meta-${name}`]: value });
     fields[`x-amz-meta-${name}`] = value;
+  }
+  const checksumFields = input.checksum === undefined ? {} : checksumFormFields(input.checksum);
+  for (const [name, value] of Object.entries(checksumFields)) {
+    conditions.push({ [name]: value });
+    fields[name] = value;
   }
   const signing: Record<string, string> = {
     success_action_status: input.successActionStatus,

@@ -10,6 +10,7 @@ import { expandSubjectPrefix, fullKey } from "../keys";
 import { attachmentDisposition, parseContentDisposition } from "../http/content-disposition";
 import { logInfo } from "../log";
 import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
+import { checksumHeaders, uploadChecksum } from "./checksums";
 import { allowedContentType } from "./content-type";
 import { cachedClient, clientFor, presign } from "./presign";
 import type { PresignRequest, PresignResult } from "./schema";
@@ -40,7 +41,7 @@ export async function presignForCaller(
   const [alias, bucket] = resolveBucket(tenant, body.bucket);
   const expiresIn = resolveExpiresIn(tenant, body.expiresIn);
   refuseMisplacedFields(body);
-  const signedHeaders = body.method === "PUT" ? uploadHeaders(tenant, body) : {};
+  const signedHeaders = body.method === "PUT" ? uploadHeaders(tenant, bucket, body) : {};
 
   const presigned = await presign(signerFor(call.env, bucket.credentials), {
     method: body.method,
@@ -132,9 +133,13 @@ export function resolveExpiresIn(
 /**
  * The headers a presigned PUT signs, so S3 itself refuses an upload that breaks the tenant's
  * policy: content-length (required when `upload.maxBytes` is set), content-type (required and
- * matched when `upload.contentTypes` is set), the SHA-256 checksum and user metadata.
+ * matched when `upload.contentTypes` is set), the checksum (./checksums.ts) and user metadata.
  */
-function uploadHeaders(tenant: TenantRecord, body: PresignRequest): Record<string, string> {
+function uploadHeaders(
+  tenant: TenantRecord,
+  bucket: BucketConfig,
+  body: PresignRequest,
+): Record<string, string> {
   const policy = tenant.upload;
   const headers: Record<string, string> = {};
 
@@ -156,14 +161,8 @@ function uploadHeaders(tenant: TenantRecord, body: PresignRequest): Record<strin
   const contentType = allowedContentType(tenant, body.contentType, "contentType");
   if (contentType !== undefined) headers["content-type"] = contentType;
 
-  if (body.checksumSha256 !== undefined) {
-    headers["x-amz-checksum-sha256"] = body.checksumSha256;
-    headers["x-amz-sdk-checksum-algorithm"] = "SHA256";
-  } else if (policy.requireChecksum) {
-    throw new GatewayError("invalid_request", "checksumSha256 is required for uploads", {
-      field: "checksumSha256",
-    });
-  }
+  const checksum = uploadChecksum(tenant, bucket, body);
+  if (checksum !== undefined) Object.assign(headers, checksumHeaders(checksum));
 
   for (const [name, value] of Object.entries(body.metadata ?? {})) {
     headers[`x-amz-meta-${name}`] = value;
@@ -171,7 +170,14 @@ function uploadHeaders(tenant: TenantRecord, body: PresignRequest): Record<strin
   return headers;
 }
 
-const UPLOAD_FIELDS = ["contentType", "contentLength", "checksumSha256", "metadata"] as const;
+const UPLOAD_FIELDS = [
+  "contentType",
+  "contentLength",
+  "checksumSha256",
+  "checksumAlgorithm",
+  "checksum",
+  "metadata",
+] as const;
 const READ_FIELDS = [
   "filename",
   "responseContentDisposition",

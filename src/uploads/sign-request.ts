@@ -31,6 +31,7 @@ import { abortMultipartUpload, listParts, s3Client, type S3Target } from "../s3/
 import { capabilitiesOf } from "../s3/providers";
 import { createPostPolicy, MAX_POST_BYTES } from "../signing/post-policy";
 import { amzDate, clientFor, objectUrl } from "../signing/presign";
+import { requiredChecksum } from "../signing/checksums";
 import { allowedContentType } from "../signing/content-type";
 import { callerKey, resolveBucket, resolveExpiresIn, type CallContext } from "../signing/service";
 import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
@@ -194,11 +195,12 @@ export async function signS3RequestForCaller(
   const [alias, bucketConfig] = resolveBucket(tenant, request.bucket);
   const seconds = resolveExpiresIn(tenant, request.expiresIn);
   const expiresAt = new Date(now.getTime() + seconds * 1000).toISOString();
-  if (creates && tenant.upload.requireChecksum) {
+  const required = requiredChecksum(tenant);
+  if (creates && required !== undefined) {
     throw new GatewayError(
       "conflict",
-      "the tenant requires a SHA-256 checksum on uploads, which this client does not send; " +
-        "use POST /v1/presign with method PUT and checksumSha256",
+      `the tenant requires a ${required} checksum on uploads, which this client does not send; ` +
+        "use POST /v1/presign with checksumAlgorithm and checksum, or the multipart routes",
     );
   }
   const { raw, creds } = readCredentials(call.env, bucketConfig.credentials);
