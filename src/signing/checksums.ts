@@ -282,23 +282,21 @@ export function partChecksums(
   checksums: Readonly<Record<string, string>> | undefined,
 ): Map<number, Checksum> {
   const signed = new Map<number, Checksum>();
-  const given = Object.entries(checksums ?? {});
-  if (given.length > 0 && algorithm === undefined) {
-    throw new GatewayError(
-      "invalid_request",
-      "the upload was created without checksumAlgorithm, so its parts carry no checksum",
-      { field: "checksums" },
-    );
-  }
-  for (const [number, value] of given) {
+  for (const [number, value] of Object.entries(checksums ?? {})) {
     const field = `checksums.${number}`;
+    if (algorithm === undefined) {
+      throw new GatewayError(
+        "invalid_request",
+        "the upload was created without checksumAlgorithm, so its parts carry no checksum",
+        { field: "checksums" },
+      );
+    }
     if (!partNumbers.includes(Number(number))) {
       throw new GatewayError("invalid_request", `part ${number} is not in partNumbers`, {
         field,
       });
     }
-    // `algorithm` is set: checked above whenever there is an entry.
-    signed.set(Number(number), checksumOf(algorithm ?? "SHA256", value, field));
+    signed.set(Number(number), checksumOf(algorithm, value, field));
   }
   const required = requiredChecksum(tenant);
   const missing = partNumbers.find((n) => !signed.has(n));
