@@ -10,6 +10,11 @@ export const CORS_METHODS = ["PUT", "POST", "GET", "HEAD", "DELETE"];
 /** Every header edgesign signs and a browser script sends (docs/api.md, "Uploads that S3 enforces"). */
 export const CORS_HEADERS = [
   "content-type",
+  // Checksums of PUTs and parts, one header per S3 algorithm (src/signing/checksums.ts).
+  "x-amz-checksum-crc32",
+  "x-amz-checksum-crc32c",
+  "x-amz-checksum-crc64nvme",
+  "x-amz-checksum-sha1",
   "x-amz-checksum-sha256",
   "x-amz-sdk-checksum-algorithm",
   "x-amz-content-sha256",

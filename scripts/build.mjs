@@ -1,7 +1,11 @@
 // `node scripts/build.mjs`: bundles what is built ahead of time, with esbuild (wrangler.toml's
 // [build] runs it before `wrangler dev` and `wrangler deploy`; `npm run build` runs it by hand):
-// - dist/client/index.js: the `edgesign/client` subpath export (ESM, platform-neutral: browsers,
-//   Node, Workers; type imports of the gateway's schemas are erased, so no runtime dependency);
+// - dist/client/index.js: the `edgesign/client` subpath export (ESM for browsers, Node and
+//   Workers; type imports of the gateway's schemas are erased). The checksum libraries it uses
+//   (@aws-crypto/crc32, @aws-crypto/crc32c, @aws-sdk/crc64-nvme) are bundled into it, resolved
+//   as for browsers: their browser builds use TextEncoder, which every target has, instead of
+//   Node's Buffer (a neutral build pulls in a 58 KB Buffer polyfill). The Worker never imports
+//   the client, so none of them is in the Worker's bundle;
 // - dist/assets/demo/: the demo page (index.html, app.js, app.css with Uppy's styles), served by
 //   the Worker at /demo when DEMO=1;
 // - dist/assets/openapi.json: the OpenAPI 3.1 document, from the routes' configs and schemas
@@ -19,7 +23,7 @@ await build({
   outfile: "dist/client/index.js",
   bundle: true,
   format: "esm",
-  platform: "neutral",
+  platform: "browser",
   target: "es2022",
   logLevel: "warning",
 });

@@ -11,7 +11,10 @@ export interface FakeUpload {
   bucket: string;
   key: string;
   contentType: string | null;
-  parts: Map<number, { etag: string; size: number }>;
+  /** `x-amz-checksum-algorithm` and `x-amz-checksum-type` of the create call. */
+  checksumAlgorithm?: string | null;
+  checksumType?: string | null;
+  parts: Map<number, { etag: string; size: number; checksum?: string }>;
 }
 
 export interface FakeCall {
@@ -71,12 +74,12 @@ export class FakeS3 {
     );
   }
 
-  /** Puts an uploaded part in place, as a presigned UploadPart would. */
-  addPart(uploadId: string, partNumber: number, size: number): string {
+  /** Puts an uploaded part in place, as a presigned UploadPart would (with its checksum). */
+  addPart(uploadId: string, partNumber: number, size: number, checksum?: string): string {
     const upload = this.uploads.get(uploadId);
     if (upload === undefined) throw new Error(`no upload ${uploadId}`);
     const etag = `"${partNumber.toString(16).padStart(8, "0")}${size.toString(16).padStart(24, "0")}"`;
-    upload.parts.set(partNumber, { etag, size });
+    upload.parts.set(partNumber, { etag, size, ...(checksum === undefined ? {} : { checksum }) });
     return etag;
   }
 
@@ -132,6 +135,8 @@ export class FakeS3 {
         bucket,
         key,
         contentType: request.headers.get("content-type"),
+        checksumAlgorithm: request.headers.get("x-amz-checksum-algorithm"),
+        checksumType: request.headers.get("x-amz-checksum-type"),
         parts: new Map(),
       });
       return xml(
@@ -151,15 +156,20 @@ export class FakeS3 {
         .filter(([n]) => n > marker);
       const page = sorted.slice(0, max);
       const truncated = sorted.length > max;
+      const algorithm = upload.checksumAlgorithm ?? null;
+      const checksumOf = (checksum: string | undefined) =>
+        algorithm === null || checksum === undefined
+          ? ""
+          : `<Checksum${algorithm}>${checksum}</Checksum${algorithm}>`;
       const parts = page
         .map(
           ([n, part]) =>
-            `<Part><PartNumber>${n}</PartNumber><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>${escape(part.etag)}</ETag><Size>${part.size}</Size></Part>`,
+            `<Part><PartNumber>${n}</PartNumber><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>${escape(part.etag)}</ETag>${checksumOf(part.checksum)}<Size>${part.size}</Size></Part>`,
         )
         .join("");
       const next = page.at(-1)?.[0] ?? marker;
       return xml(
-        `<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${bucket}</Bucket><Key>${escape(key)}</Key><UploadId>${escape(uploadId)}</UploadId><PartNumberMarker>${marker}</PartNumberMarker><NextPartNumberMarker>${next}</NextPartNumberMarker><MaxParts>${max}</MaxParts><IsTruncated>${truncated}</IsTruncated>${parts}</ListPartsResult>`,
+        `<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${bucket}</Bucket><Key>${escape(key)}</Key><UploadId>${escape(uploadId)}</UploadId><PartNumberMarker>${marker}</PartNumberMarker><NextPartNumberMarker>${next}</NextPartNumberMarker><MaxParts>${max}</MaxParts><IsTruncated>${truncated}</IsTruncated>${algorithm === null ? "" : `<ChecksumAlgorithm>${algorithm}</ChecksumAlgorithm>`}${parts}</ListPartsResult>`,
       );
     }
     if (operation === "AbortMultipartUpload") {
@@ -168,15 +178,27 @@ export class FakeS3 {
     }
     // CompleteMultipartUpload
     const requested = [
-      ...body.matchAll(/<Part><PartNumber>(\d+)<\/PartNumber><ETag>([^<]*)<\/ETag><\/Part>/g),
-    ].map(([, n, etag]) => ({ n: Number(n), etag: unescape(etag ?? "") }));
+      ...body.matchAll(
+        /<Part><PartNumber>(\d+)<\/PartNumber><ETag>([^<]*)<\/ETag>(?:<Checksum(\w+)>([^<]*)<\/Checksum\w+>)?<\/Part>/g,
+      ),
+    ].map(([, n, etag, algorithm, checksum]) => ({
+      n: Number(n),
+      etag: unescape(etag ?? ""),
+      algorithm,
+      checksum,
+    }));
     let previous = 0;
     let size = 0;
-    for (const { n, etag } of requested) {
+    for (const { n, etag, algorithm, checksum } of requested) {
       if (n <= previous) return error(400, "InvalidPartOrder");
       previous = n;
       const part = upload.parts.get(n);
       if (part === undefined || part.etag.replaceAll('"', "") !== etag.replaceAll('"', "")) {
+        return error(400, "InvalidPart");
+      }
+      // S3 wants each part's checksum of an upload created with an algorithm, and that one.
+      const wanted = upload.checksumAlgorithm ?? null;
+      if (wanted !== null && (algorithm !== wanted || checksum !== part.checksum)) {
         return error(400, "InvalidPart");
       }
       size += part.size;

@@ -12,9 +12,11 @@
  * const client = edgesign({ gateway: "https://edgesign.example", token });
  * const { url, headers } = await client.presign({ method: "PUT", key: "cat.jpg", contentLength: 12345 });
  */
+import { computeChecksum } from "./checksums.js";
 import type {
   AbortInput,
   BatchItem,
+  ChecksumAlgorithm,
   CompleteInput,
   Completed,
   Link,
@@ -36,6 +38,7 @@ import type {
 } from "./types.js";
 
 export type * from "./types.js";
+export { computeChecksum } from "./checksums.js";
 
 /** A bearer token, or a function that returns a fresh one for each call (token refresh). */
 export type TokenSource = string | (() => string | Promise<string>);
@@ -98,6 +101,14 @@ export interface UploadFileOptions {
   concurrency?: number;
   /** Attempts per part or PUT before giving up (network errors, 5xx, expired URLs). Default 3. */
   attempts?: number;
+  /**
+   * A checksum S3 checks the file (or each part) against: computed here and signed by the
+   * gateway. Without it, a tenant's `upload.requireChecksum` algorithm is used when the gateway
+   * names it in its refusal.
+   */
+  checksumAlgorithm?: ChecksumAlgorithm;
+  /** Multipart only: FULL_OBJECT or COMPOSITE (the gateway's default where omitted). */
+  checksumType?: "FULL_OBJECT" | "COMPOSITE";
   signal?: AbortSignal;
   /** `*`: no overwrite, S3 refuses (412) when the key exists (signed into the PUT or the complete). */
   ifNoneMatch?: "*";
@@ -196,9 +207,22 @@ export class EdgesignClient {
    * `multipartThreshold`, else a multipart upload whose part URLs are signed 100 at a time,
    * re-signed when they expire (before use, or when S3 answers 403), retried on network errors
    * and 5xx, and completed through the gateway (which checks the tenant's size limit). A failed
-   * multipart upload is aborted so S3 does not keep its parts.
+   * multipart upload is aborted so S3 does not keep its parts. With `checksumAlgorithm` (or the
+   * one a tenant requires), the file's or each part's checksum is computed and signed.
    */
   async uploadFile(file: Blob, options: UploadFileOptions): Promise<UploadedFile> {
+    try {
+      return await this.uploadOnce(file, options);
+    } catch (error) {
+      // Refused before anything was created in S3: try again with the algorithm it names.
+      const required =
+        options.checksumAlgorithm === undefined ? requiredChecksumOf(error) : undefined;
+      if (required === undefined) throw error;
+      return this.uploadOnce(file, { ...options, checksumAlgorithm: required });
+    }
+  }
+
+  private async uploadOnce(file: Blob, options: UploadFileOptions): Promise<UploadedFile> {
     const size = file.size;
     const contentType = options.contentType ?? (file.type === "" ? undefined : file.type);
     const threshold = options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
@@ -243,6 +267,11 @@ export class EdgesignClient {
     contentType: string | undefined,
     options: UploadFileOptions,
   ): Promise<UploadedFile> {
+    const algorithm = options.checksumAlgorithm;
+    const checksum =
+      algorithm === undefined
+        ? {}
+        : { checksumAlgorithm: algorithm, checksum: await computeChecksum(algorithm, file) };
     const sign = () =>
       this.presign({
         method: "PUT",
@@ -252,6 +281,7 @@ export class EdgesignClient {
         ...(contentType === undefined ? {} : { contentType }),
         ...(options.bucket === undefined ? {} : { bucket: options.bucket }),
         ...conditionsOf(options),
+        ...checksum,
       });
     let presigned = await sign();
     const response = await this.withRetries(options, async (attempt, previous) => {
@@ -281,32 +311,64 @@ export class EdgesignClient {
   ): Promise<UploadedFile> {
     const { key } = options;
     const bucket = options.bucket === undefined ? {} : { bucket: options.bucket };
+    const algorithm = options.checksumAlgorithm;
     const created = await this.multipart.create({
       ...options.objectHeaders,
       key,
       size: file.size,
       ...(contentType === undefined ? {} : { contentType }),
+      ...(algorithm === undefined ? {} : { checksumAlgorithm: algorithm }),
+      ...(algorithm === undefined || options.checksumType === undefined
+        ? {}
+        : { checksumType: options.checksumType }),
       ...bucket,
     });
     const { uploadId } = created;
     try {
       const partSize = Math.max(options.partSize ?? created.partSize, 1);
       const count = Math.ceil(file.size / partSize);
-      const parts = new PartUrls(count, (partNumbers) =>
-        this.multipart.signParts({ key, uploadId, partNumbers, ...bucket }),
+      const sliceOf = (partNumber: number) => {
+        const start = (partNumber - 1) * partSize;
+        return file.slice(start, Math.min(start + partSize, file.size));
+      };
+      // With a checksum, each part is signed alone once its checksum is known.
+      const checksums = new Map<number, string>();
+      const parts = new PartUrls(
+        count,
+        (partNumbers) =>
+          this.multipart.signParts({
+            key,
+            uploadId,
+            partNumbers,
+            ...(algorithm === undefined
+              ? {}
+              : {
+                  checksums: Object.fromEntries(
+                    partNumbers.flatMap((n) => {
+                      const checksum = checksums.get(n);
+                      return checksum === undefined ? [] : [[String(n), checksum]];
+                    }),
+                  ),
+                }),
+            ...bucket,
+          }),
+        algorithm !== undefined,
       );
-      const etags: { partNumber: number; etag: string }[] = [];
+      const etags: { partNumber: number; etag: string; checksum?: string }[] = [];
       let uploaded = 0;
       const uploadPart = async (partNumber: number) => {
-        const start = (partNumber - 1) * partSize;
-        const body = file.slice(start, Math.min(start + partSize, file.size));
+        const body = sliceOf(partNumber);
+        const checksum =
+          algorithm === undefined ? undefined : await computeChecksum(algorithm, body);
+        if (checksum !== undefined) checksums.set(partNumber, checksum);
         const response = await this.withRetries(options, async (attempt, previous) => {
           // S3 answers 403 for an expired (or otherwise refused) URL: sign this part again.
           const forceFresh = previous instanceof S3RequestError && previous.status === 403;
-          const url = await parts.url(partNumber, attempt > 1 && forceFresh);
-          return this.s3("UploadPart", url, {
+          const signed = await parts.signed(partNumber, attempt > 1 && forceFresh);
+          return this.s3("UploadPart", signed.url, {
             method: "PUT",
             body,
+            ...(signed.headers === undefined ? {} : { headers: sendable(signed.headers) }),
             ...(options.signal === undefined ? {} : { signal: options.signal }),
           });
         });
@@ -319,7 +381,7 @@ export class EdgesignClient {
             undefined,
           );
         }
-        etags.push({ partNumber, etag });
+        etags.push({ partNumber, etag, ...(checksum === undefined ? {} : { checksum }) });
         uploaded += body.size;
         options.onProgress?.(uploaded, file.size);
       };
@@ -403,22 +465,31 @@ export class EdgesignClient {
  * about to expire or S3 refused one (`fresh`).
  */
 class PartUrls {
-  private readonly urls = new Map<number, { url: string; expiresAt: number }>();
+  private readonly urls = new Map<
+    number,
+    { url: string; headers: Record<string, string> | undefined; expiresAt: number }
+  >();
   private readonly pending = new Map<number, Promise<void>>();
 
+  /** `oneByOne`: sign each part alone (its checksum is known only when it is about to go). */
   constructor(
     private readonly count: number,
     private readonly signParts: (partNumbers: number[]) => Promise<SignedParts>,
+    private readonly oneByOne = false,
   ) {}
 
-  async url(partNumber: number, fresh: boolean): Promise<string> {
+  /** The part's URL and the signed headers to send with it. */
+  async signed(
+    partNumber: number,
+    fresh: boolean,
+  ): Promise<{ url: string; headers: Record<string, string> | undefined }> {
     const known = this.urls.get(partNumber);
     if (fresh || known === undefined || known.expiresAt - EXPIRY_MARGIN_MS <= Date.now()) {
-      await this.sign(partNumber, fresh || known !== undefined);
+      await this.sign(partNumber, this.oneByOne || fresh || known !== undefined);
     }
     const signed = this.urls.get(partNumber);
     if (signed === undefined) throw new Error(`the gateway did not sign part ${partNumber}`);
-    return signed.url;
+    return signed;
   }
 
   /** Signs the batch of 100 holding `partNumber`, or only that part when re-signing. */
@@ -435,7 +506,7 @@ class PartUrls {
         .then((signed) => {
           const expiresAt = Date.parse(signed.expiresAt);
           for (const part of signed.parts) {
-            this.urls.set(part.partNumber, { url: part.url, expiresAt });
+            this.urls.set(part.partNumber, { url: part.url, headers: part.headers, expiresAt });
           }
         })
         .finally(() => this.pending.delete(batchKey));
@@ -488,6 +559,20 @@ function expiresSoon(expiresAt: string): boolean {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The algorithm a gateway refusal says the tenant requires (400 on `checksum` or
+ * `checksumAlgorithm`, "the tenant requires a CRC32 checksum on uploads…"), else `undefined`.
+ */
+function requiredChecksumOf(error: unknown): ChecksumAlgorithm | undefined {
+  if (!(error instanceof EdgesignError) || error.status !== 400) return undefined;
+  const field = error.problem?.field;
+  if (field !== "checksum" && field !== "checksumAlgorithm") return undefined;
+  const named = /requires an? (CRC64NVME|CRC32C|CRC32|SHA1|SHA256) checksum/.exec(
+    error.problem?.detail ?? "",
+  )?.[1];
+  return named as ChecksumAlgorithm | undefined;
 }
 
 function problemOf(text: string): Problem | undefined {

@@ -38,6 +38,9 @@ export interface Problem {
 
 type Opt<T> = T | undefined;
 
+/** S3's checksum algorithms (docs/api.md, "Checksums"). */
+export type ChecksumAlgorithm = "CRC64NVME" | "CRC32" | "CRC32C" | "SHA1" | "SHA256";
+
 /**
  * Headers stored with an uploaded object (docs/api.md, "Object headers"), on PUT, POST forms
  * (not `contentLanguage`), multipart create and the Uppy route's PutObject and
@@ -75,7 +78,11 @@ export interface PresignInput extends ObjectHeaderInput {
   expiresIn?: Opt<number>;
   contentType?: Opt<string>;
   contentLength?: Opt<number>;
+  /** The same as `checksumAlgorithm: "SHA256"` with `checksum`. */
   checksumSha256?: Opt<string>;
+  checksumAlgorithm?: Opt<ChecksumAlgorithm>;
+  /** Base64 digest of the whole object, signed as `x-amz-checksum-<algorithm>`. */
+  checksum?: Opt<string>;
   metadata?: Opt<Record<string, string>>;
   /** PUT: `*`, and S3 refuses the upload (412) when the key exists. */
   ifNoneMatch?: Opt<"*">;
@@ -118,6 +125,8 @@ export interface PostInput extends PostObjectHeaderInput {
   maxBytes?: Opt<number>;
   expiresIn?: Opt<number>;
   metadata?: Opt<Record<string, string>>;
+  checksumAlgorithm?: Opt<ChecksumAlgorithm>;
+  checksum?: Opt<string>;
   successActionStatus?: Opt<200 | 201 | 204>;
 }
 
@@ -138,6 +147,9 @@ export interface MultipartCreateInput extends ObjectHeaderInput {
   bucket?: Opt<string>;
   contentType?: Opt<string>;
   size?: Opt<number>;
+  /** Fixed for the upload: every part then carries a checksum of this algorithm. */
+  checksumAlgorithm?: Opt<ChecksumAlgorithm>;
+  checksumType?: Opt<"FULL_OBJECT" | "COMPOSITE">;
 }
 
 export interface MultipartCreated {
@@ -153,11 +165,14 @@ export interface SignPartsInput {
   bucket?: Opt<string>;
   uploadId: string;
   partNumbers: number[];
+  /** Part number → base64 digest of that part, in the upload's algorithm. */
+  checksums?: Opt<Record<string, string>>;
   expiresIn?: Opt<number>;
 }
 
 export interface SignedParts {
-  parts: { partNumber: number; url: string }[];
+  /** `headers`: signed headers to send with that part (its checksum). */
+  parts: { partNumber: number; url: string; headers?: Opt<Record<string, string>> }[];
   expiresAt: string;
   expiresInCapped?: Opt<true>;
 }
@@ -167,7 +182,7 @@ export interface CompleteInput {
   key: string;
   bucket?: Opt<string>;
   uploadId: string;
-  parts: { partNumber: number; etag: string }[];
+  parts: { partNumber: number; etag: string; checksum?: Opt<string> }[];
   /** `*`: S3 refuses to complete (412) when the key exists. */
   ifNoneMatch?: Opt<"*">;
   /** S3 completes only while the object has this ETag (412 otherwise). */
@@ -196,7 +211,7 @@ export interface ListPartsInput {
 }
 
 export interface UploadedParts {
-  parts: { partNumber: number; etag: string; size: number }[];
+  parts: { partNumber: number; etag: string; size: number; checksum?: Opt<string> }[];
 }
 
 /** `POST /v1/links` */

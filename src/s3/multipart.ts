@@ -13,7 +13,9 @@ import { AwsClient } from "aws4fetch";
 import { sha256Hex } from "../bytes";
 import { GatewayError, type ProblemCode } from "../errors";
 import { logError } from "../log";
+import { checksumElementName, type MultipartChecksum } from "../signing/checksums";
 import { objectUrl } from "../signing/presign";
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from "./providers";
 import type { BucketConfig } from "../tenants/schema";
 import {
   CompleteMultipartUploadXml,
@@ -63,6 +65,8 @@ export interface UploadedPart {
   partNumber: number;
   etag: string;
   size: number;
+  /** The part's checksum, when the upload has an algorithm and the server lists it. */
+  checksum?: string;
 }
 
 /**
@@ -94,21 +98,23 @@ export function suggestPartSize(size: number | undefined): number {
 
 /**
  * CreateMultipartUpload; `contentType` and `objectHeaders` (Cache-Control, tags, SSE…) are
- * signed and stored with the object.
+ * signed and stored with the object, `checksum` fixes the upload's algorithm and type
+ * (`x-amz-checksum-algorithm`, `x-amz-checksum-type`).
  */
 export async function createMultipartUpload(
   target: S3Target,
   contentType: string | undefined,
   objectHeaders: Record<string, string> = {},
+  checksum?: MultipartChecksum,
 ): Promise<string> {
   const operation = "CreateMultipartUpload";
-  const text = await s3Call(target, operation, "uploads", {
-    method: "POST",
-    headers: {
-      ...objectHeaders,
-      ...(contentType === undefined ? {} : { "Content-Type": contentType }),
-    },
-  });
+  const headers: Record<string, string> = { ...objectHeaders };
+  if (contentType !== undefined) headers["Content-Type"] = contentType;
+  if (checksum !== undefined) {
+    headers["x-amz-checksum-algorithm"] = checksum.algorithm;
+    headers["x-amz-checksum-type"] = checksum.type;
+  }
+  const text = await s3Call(target, operation, "uploads", { method: "POST", headers });
   const result = parseXmlAs(InitiateMultipartUploadXml, text);
   if (result === undefined) throw unreadable(target, operation);
   return result.InitiateMultipartUploadResult.UploadId;
@@ -123,8 +129,18 @@ export async function listParts(
   uploadId: string,
   limit = MAX_PARTS,
 ): Promise<UploadedPart[]> {
+  return (await listUpload(target, uploadId, limit)).parts;
+}
+
+/** ListParts with the upload's checksum algorithm, when the server names one. */
+export async function listUpload(
+  target: S3Target,
+  uploadId: string,
+  limit = MAX_PARTS,
+): Promise<{ parts: UploadedPart[]; checksumAlgorithm: ChecksumAlgorithm | undefined }> {
   const operation = "ListParts";
   const parts: UploadedPart[] = [];
+  let checksumAlgorithm: ChecksumAlgorithm | undefined;
   let marker = 0;
   for (;;) {
     const pageSize = Math.min(LIST_PAGE_SIZE, limit - parts.length);
@@ -136,10 +152,17 @@ export async function listParts(
     );
     const page = parseXmlAs(ListPartsXml, text)?.ListPartsResult;
     if (page === undefined) throw unreadable(target, operation);
+    checksumAlgorithm = CHECKSUM_ALGORITHMS.find((name) => name === page.ChecksumAlgorithm);
     for (const part of page.Part ?? []) {
-      parts.push({ partNumber: part.PartNumber, etag: part.ETag, size: part.Size });
+      const listed = { partNumber: part.PartNumber, etag: part.ETag, size: part.Size };
+      const checksum = CHECKSUM_ALGORITHMS.map((name) => part[checksumElementName(name)]).find(
+        (value) => value !== undefined && value !== "",
+      );
+      parts.push(checksum === undefined ? listed : { ...listed, checksum });
     }
-    if (page.IsTruncated !== "true" || parts.length >= limit) return parts.slice(0, limit);
+    if (page.IsTruncated !== "true" || parts.length >= limit) {
+      return { parts: parts.slice(0, limit), checksumAlgorithm };
+    }
     const next = page.NextPartNumberMarker;
     if (next === undefined || next <= marker || parts.length > MAX_PARTS) {
       throw unreadable(target, operation);
@@ -150,21 +173,30 @@ export async function listParts(
 
 /**
  * CompleteMultipartUpload with `parts` (ascending part numbers); returns the object's ETag.
- * `conditions` are signed headers such as `if-none-match: *` (src/signing/conditions.ts).
+ * `conditions` are signed headers such as `if-none-match: *` (src/signing/conditions.ts). A
+ * part's `checksum` is sent as `<Checksum<algorithm>>`: S3 wants every part's checksum of an
+ * upload created with an algorithm.
  */
 export async function completeMultipartUpload(
   target: S3Target,
   uploadId: string,
-  parts: readonly { partNumber: number; etag: string }[],
+  parts: readonly { partNumber: number; etag: string; checksum?: string | undefined }[],
   conditions: Record<string, string> = {},
+  checksumAlgorithm?: ChecksumAlgorithm,
 ): Promise<string> {
   const operation = "CompleteMultipartUpload";
+  const checksumXml = (checksum: string | undefined) => {
+    if (checksum === undefined || checksumAlgorithm === undefined) return "";
+    const name = checksumElementName(checksumAlgorithm);
+    return `<${name}>${escapeXml(checksum)}</${name}>`;
+  };
   const body =
     "<CompleteMultipartUpload>" +
     parts
       .map(
         (part) =>
-          `<Part><PartNumber>${part.partNumber}</PartNumber><ETag>${escapeXml(part.etag)}</ETag></Part>`,
+          `<Part><PartNumber>${part.partNumber}</PartNumber><ETag>${escapeXml(part.etag)}</ETag>` +
+          `${checksumXml(part.checksum)}</Part>`,
       )
       .join("") +
     "</CompleteMultipartUpload>";

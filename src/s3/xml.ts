@@ -51,6 +51,15 @@ export const InitiateMultipartUploadXml = v.object({
   InitiateMultipartUploadResult: v.object({ UploadId: v.pipe(v.string(), v.minLength(1)) }),
 });
 
+/** A part's checksum elements (`<ChecksumCRC32>`…), each optional. */
+const PART_CHECKSUMS = {
+  ChecksumCRC32: v.optional(v.string()),
+  ChecksumCRC32C: v.optional(v.string()),
+  ChecksumCRC64NVME: v.optional(v.string()),
+  ChecksumSHA1: v.optional(v.string()),
+  ChecksumSHA256: v.optional(v.string()),
+};
+
 /** ListParts: one page of parts; `IsTruncated` and `NextPartNumberMarker` drive paging. */
 export const ListPartsXml = v.object({
   ListPartsResult: v.object({
@@ -65,9 +74,16 @@ export const ListPartsXml = v.object({
         ),
       ]),
     ),
+    // Uploads created with x-amz-checksum-algorithm: the algorithm, and each part's digest.
+    ChecksumAlgorithm: v.optional(v.string()),
     Part: v.optional(
       v.array(
-        v.object({ PartNumber: Count, ETag: v.pipe(v.string(), v.minLength(1)), Size: Count }),
+        v.object({
+          PartNumber: Count,
+          ETag: v.pipe(v.string(), v.minLength(1)),
+          Size: Count,
+          ...PART_CHECKSUMS,
+        }),
       ),
     ),
   }),

@@ -11,6 +11,7 @@
 import type { S3Credentials } from "../env";
 import type { BucketConfig } from "../tenants/schema";
 import { hex } from "../bytes";
+import { checksumFormFields, type Checksum } from "./checksums";
 import { GatewayError } from "../errors";
 import { amzDate, deriveSigningKey, hmac, type SigningScope } from "./presign";
 
@@ -53,6 +54,8 @@ export interface PostPolicyInput {
   metadata?: Record<string, string> | undefined;
   /** More form fields S3 must receive exactly (object headers: src/signing/object-headers.ts). */
   exactFields?: Record<string, string> | undefined;
+  /** A checksum S3 checks the file against (./checksums.ts), sent as exact form fields. */
+  checksum?: Checksum | undefined;
   successActionStatus: SuccessActionStatus;
   /**
    * Derived signing keys, shared with aws4fetch (`AwsClient.cache`): same cache key layout, so a
@@ -107,7 +110,8 @@ export async function createPostPolicy(input: PostPolicyInput): Promise<PostPoli
     conditions.push({ [`x-amz-meta-${name}`]: value });
     fields[`x-amz-meta-${name}`] = value;
   }
-  for (const [name, value] of Object.entries(input.exactFields ?? {})) {
+  const checksumFields = input.checksum === undefined ? {} : checksumFormFields(input.checksum);
+  for (const [name, value] of Object.entries({ ...input.exactFields, ...checksumFields })) {
     conditions.push({ [name]: value });
     fields[name] = value;
   }

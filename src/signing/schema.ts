@@ -3,6 +3,7 @@ import * as v from "valibot";
 import { component, documented, integer, integerIn, type SchemaDoc } from "../openapi/route";
 import { ObjectHeaderFields } from "./object-headers";
 import { ConditionFields } from "./conditions";
+import { ChecksumFields } from "./checksums";
 import { MAX_EXPIRES_IN } from "./presign";
 
 /** S3 limits user metadata to 2 KB in total; names are sent lower-case by S3 anyway. */
@@ -90,8 +91,10 @@ export const PresignRequest = component(
         v.pipe(
           v.string(),
           v.regex(/^[A-Za-z0-9+/]{43}=$/, "the base64 of a 32-byte SHA-256 digest"),
+          documented({ description: "the same as checksumAlgorithm SHA256 with checksum" }),
         ),
       ),
+      ...ChecksumFields,
       metadata: Metadata,
       ...ObjectHeaderFields,
       ...ConditionFields,

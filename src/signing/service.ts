@@ -11,6 +11,7 @@ import { attachmentDisposition, parseContentDisposition } from "../http/content-
 import { logInfo } from "../log";
 import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
 import { conditionHeaders } from "./conditions";
+import { checksumHeaders, uploadChecksum } from "./checksums";
 import { allowedContentType } from "./content-type";
 import { headersOf, OBJECT_HEADERS, resolveObjectHeaders } from "./object-headers";
 import { lifetimeOf } from "./expiry";
@@ -148,8 +149,8 @@ export function resolveExpiresIn(
 /**
  * The headers a presigned PUT signs, so S3 itself refuses an upload that breaks the tenant's
  * policy: content-length (required when `upload.maxBytes` is set), content-type (required and
- * matched when `upload.contentTypes` is set), the SHA-256 checksum, user metadata and the object
- * headers of ./object-headers.ts (the tenant's forced ones included).
+ * matched when `upload.contentTypes` is set), the checksum (./checksums.ts), user metadata and
+ * the object headers of ./object-headers.ts (the tenant's forced ones included).
  */
 function uploadHeaders(
   tenant: TenantRecord,
@@ -177,14 +178,8 @@ function uploadHeaders(
   const contentType = allowedContentType(tenant, body.contentType, "contentType");
   if (contentType !== undefined) headers["content-type"] = contentType;
 
-  if (body.checksumSha256 !== undefined) {
-    headers["x-amz-checksum-sha256"] = body.checksumSha256;
-    headers["x-amz-sdk-checksum-algorithm"] = "SHA256";
-  } else if (policy.requireChecksum) {
-    throw new GatewayError("invalid_request", "checksumSha256 is required for uploads", {
-      field: "checksumSha256",
-    });
-  }
+  const checksum = uploadChecksum(tenant, bucket, body);
+  if (checksum !== undefined) Object.assign(headers, checksumHeaders(checksum));
 
   for (const [name, value] of Object.entries(body.metadata ?? {})) {
     headers[`x-amz-meta-${name}`] = value;
@@ -197,6 +192,8 @@ const UPLOAD_FIELDS = [
   "contentType",
   "contentLength",
   "checksumSha256",
+  "checksumAlgorithm",
+  "checksum",
   "metadata",
   ...OBJECT_HEADERS,
   "kmsKeyId",

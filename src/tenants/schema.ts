@@ -5,7 +5,7 @@
 import * as v from "valibot";
 import { prefixProblem } from "../keys";
 import { component, documented, integerIn } from "../openapi/route";
-import { expiryProblem, PROVIDERS, styleProblem } from "../s3/providers";
+import { CHECKSUM_ALGORITHMS, expiryProblem, PROVIDERS, styleProblem } from "../s3/providers";
 import { ObjectHeaderPolicyFields, objectHeaderPolicyCheck } from "../signing/object-headers";
 
 export const OPERATIONS = ["get", "head", "put", "delete", "post", "multipart", "link"] as const;
@@ -243,7 +243,11 @@ export const TenantRecord = component(
           v.strictObject({
             maxBytes: v.optional(integerIn(1, 5 * 1024 ** 4)),
             contentTypes: v.optional(v.pipe(v.array(ContentTypePattern), v.maxLength(64))),
-            requireChecksum: v.optional(v.boolean(), false),
+            /** An algorithm every upload must carry; `true` (the older form) means SHA256. */
+            requireChecksum: v.optional(
+              v.union([v.boolean(), v.picklist(CHECKSUM_ALGORITHMS)]),
+              false,
+            ),
             /** "deny": every upload is no-overwrite (If-None-Match: *, src/signing/conditions.ts). */
             overwrite: v.optional(v.picklist(["allow", "deny"]), "allow"),
             /** Object headers set on every upload, forbidden, or limited (object-headers.ts). */

@@ -12,6 +12,7 @@ import * as v from "valibot";
 import { GatewayError } from "../errors";
 import { parseJsonAs } from "../json";
 import { logError } from "../log";
+import { CHECKSUM_ALGORITHMS, CHECKSUM_TYPES } from "../s3/providers";
 
 /** Records outlive any sane multipart upload; older uploads fall back to the S3 check. */
 export const UPLOAD_RECORD_TTL_S = 7 * 86_400;
@@ -23,6 +24,9 @@ export const UploadRecord = v.strictObject({
   bucket: v.string(),
   /** RFC 3339. */
   createdAt: v.string(),
+  /** The upload's checksum algorithm and type, when it was created with one. */
+  checksumAlgorithm: v.optional(v.picklist(CHECKSUM_ALGORITHMS)),
+  checksumType: v.optional(v.picklist(CHECKSUM_TYPES)),
 });
 export type UploadRecord = v.InferOutput<typeof UploadRecord>;
 

@@ -8,6 +8,12 @@ import { component, documented, integer, integerIn } from "../openapi/route";
 import { MAX_PARTS, MAX_PART_SIZE } from "../s3/multipart";
 import { ObjectHeaderFields, PostObjectHeaderFields } from "../signing/object-headers";
 import { ConditionFields } from "../signing/conditions";
+import {
+  ChecksumFields,
+  CompletedPartChecksumField,
+  MultipartChecksumFields,
+  PartChecksumsField,
+} from "../signing/checksums";
 import { MAX_POST_BYTES } from "../signing/post-policy";
 import {
   AliasUsed,
@@ -97,6 +103,7 @@ export const PostUploadRequest = component(
       metadata,
       ...PostObjectHeaderFields,
       filename,
+      ...ChecksumFields,
       successActionStatus: v.optional(
         v.pipe(
           v.union([v.literal(200), v.literal(201), v.literal(204)]),
@@ -143,6 +150,7 @@ export const MultipartCreateRequest = component(
       ),
       ...ObjectHeaderFields,
       filename,
+      ...MultipartChecksumFields,
     }),
     documented({ example: { key: "video.mp4", contentType: "video/mp4", size: 1073741824 } }),
   ),
@@ -174,6 +182,7 @@ export const SignPartsRequest = component(
       v.maxLength(MAX_SIGN_PARTS),
       unique<number>((n) => n, "part number"),
     ),
+    ...PartChecksumsField,
     expiresIn,
   }),
 );
@@ -182,13 +191,28 @@ export type SignPartsRequest = v.InferOutput<typeof SignPartsRequest>;
 export const SignPartsResult = component(
   "SignPartsResult",
   v.object({
-    parts: v.array(v.object({ partNumber: integer(), url: v.string() })),
+    parts: v.array(
+      v.object({
+        partNumber: integer(),
+        url: v.string(),
+        headers: v.optional(
+          v.pipe(
+            v.record(v.string(), v.string()),
+            documented({ description: "signed headers to send with this part (its checksum)" }),
+          ),
+        ),
+      }),
+    ),
     expiresAt: DateTime,
     expiresInCapped: ExpiresInCapped,
   }),
 );
 
-const CompletedPart = v.strictObject({ partNumber: PartNumber, etag: ETag });
+const CompletedPart = v.strictObject({
+  partNumber: PartNumber,
+  etag: ETag,
+  ...CompletedPartChecksumField,
+});
 
 export const CompleteRequest = component(
   "MultipartCompleteRequest",
@@ -229,6 +253,18 @@ export type ListPartsQuery = v.InferOutput<typeof ListPartsQuery>;
 export const ListPartsResult = component(
   "MultipartPartsResult",
   v.object({
-    parts: v.array(v.object({ partNumber: integer(), etag: v.string(), size: integer() })),
+    parts: v.array(
+      v.object({
+        partNumber: integer(),
+        etag: v.string(),
+        size: integer(),
+        checksum: v.optional(
+          v.pipe(
+            v.string(),
+            documented({ description: "the part's checksum as S3 lists it (upload's algorithm)" }),
+          ),
+        ),
+      }),
+    ),
   }),
 );

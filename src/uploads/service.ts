@@ -14,12 +14,20 @@ import {
   completeMultipartUpload,
   createMultipartUpload,
   listParts,
+  listUpload,
   s3Client,
   suggestPartSize,
   type S3Target,
   type UploadedPart,
 } from "../s3/multipart";
-import { capabilitiesOf, requireCapability } from "../s3/providers";
+import { capabilitiesOf, requireCapability, type ChecksumAlgorithm } from "../s3/providers";
+import {
+  checksumHeaders,
+  completedChecksums,
+  multipartChecksum,
+  partChecksums,
+  uploadChecksum,
+} from "../signing/checksums";
 import {
   conditionHeaders,
   overwriteDenied,
@@ -32,7 +40,6 @@ import { allowedContentType } from "../signing/content-type";
 import { headersOf, postFieldsOf, resolveObjectHeaders } from "../signing/object-headers";
 import { lifetimeOf, requireUnexpired, type CredentialsUse } from "../signing/expiry";
 import { callerKey, resolveBucket, resolveExpiresIn, type CallContext } from "../signing/service";
-import type { TenantRecord } from "../tenants/schema";
 import { deleteUploadRecord, getUploadRecord, putUploadRecord } from "./records";
 import type {
   AbortRequest,
@@ -62,12 +69,12 @@ export async function postUploadForCaller(
     capabilitiesOf(bucket).postPolicy,
     `bucket '${alias}': browser POST uploads (use a presigned PUT: POST /v1/presign with method PUT)`,
   );
-  refuseWhenChecksumRequired(tenant, "a POST form");
   refuseConditionalPostForm(
     tenant,
     {},
     "use a presigned PUT (POST /v1/presign with method PUT) or a multipart upload",
   );
+  const checksum = uploadChecksum(tenant, bucket, body);
   const asked = resolveExpiresIn(tenant, body.expiresIn);
   const contentType = allowedContentType(tenant, body.contentType, "contentType");
   const exactFields = postFieldsOf(resolveObjectHeaders(tenant.upload, bucket, body));
@@ -96,6 +103,7 @@ export async function postUploadForCaller(
     contentType,
     metadata: body.metadata,
     exactFields,
+    checksum,
     // S3's own default is 204 (empty body); 201 returns an XML document with the key and ETag.
     successActionStatus: FORM_STATUS[body.successActionStatus ?? 204],
     cache: client.cache,
@@ -126,7 +134,7 @@ export async function postUploadForCaller(
 export async function createMultipartForCaller(call: CallContext, body: MultipartCreateRequest) {
   const upload = uploadOf(call, body.key, body.bucket);
   const { tenant } = call.principal;
-  refuseWhenChecksumRequired(tenant, "a multipart upload");
+  const checksum = multipartChecksum(tenant, upload.target.bucket, body);
   // Refused now rather than at complete: the parts would be uploaded for nothing.
   if (overwriteDenied(tenant)) requireNoOverwrite(upload.target.bucket, "CompleteMultipartUpload");
   const contentType = allowedContentType(tenant, body.contentType, "contentType");
@@ -144,6 +152,7 @@ export async function createMultipartForCaller(call: CallContext, body: Multipar
     upload.target,
     contentType,
     headersOf(objectHeaders),
+    checksum,
   );
   try {
     await putUploadRecord(call.env.KV, tenant, uploadId, {
@@ -151,6 +160,9 @@ export async function createMultipartForCaller(call: CallContext, body: Multipar
       sub: call.principal.sub,
       bucket: upload.alias,
       createdAt: call.now.toISOString(),
+      ...(checksum === undefined
+        ? {}
+        : { checksumAlgorithm: checksum.algorithm, checksumType: checksum.type }),
     });
   } catch (error) {
     // Without its record the upload would still be usable (S3 ties it to the key), but the
@@ -178,19 +190,29 @@ export async function signPartsForCaller(call: CallContext, body: SignPartsReque
     upload.credentialsUse,
   );
   // No S3 call follows that would refuse a foreign upload id, so prove it now (record or S3).
-  await assertUploadOfCaller(call, upload, body.uploadId, { proveWithS3: true });
+  const { checksumAlgorithm } = await assertUploadOfCaller(call, upload, body.uploadId, {
+    proveWithS3: true,
+  });
+  const checksums = partChecksums(
+    call.principal.tenant,
+    checksumAlgorithm,
+    body.partNumbers,
+    body.checksums,
+  );
 
   const parts = await Promise.all(
     body.partNumbers.map(async (partNumber) => {
-      const { url } = await presign(upload.signer, {
+      const checksum = checksums.get(partNumber);
+      const { url, headers } = await presign(upload.signer, {
         method: "PUT",
         bucket: upload.target.bucket,
         fullKey: upload.key,
         expiresIn,
         now: call.now,
         query: { partNumber: String(partNumber), uploadId: body.uploadId },
+        ...(checksum === undefined ? {} : { signedHeaders: checksumHeaders(checksum) }),
       });
-      return { partNumber, url };
+      return checksum === undefined ? { partNumber, url } : { partNumber, url, headers };
     }),
   );
   logUpload(call, "url_issued", upload, body.uploadId, {
@@ -215,10 +237,12 @@ export async function completeForCaller(call: CallContext, body: CompleteRequest
     body,
     "CompleteMultipartUpload",
   );
-  await assertUploadOfCaller(call, upload, body.uploadId, { proveWithS3: false });
+  const recorded = await assertUploadOfCaller(call, upload, body.uploadId, { proveWithS3: false });
 
-  const uploaded = await listParts(upload.target, body.uploadId);
-  const size = sizeOfRequested(body.parts, uploaded);
+  const listed = await listUpload(upload.target, body.uploadId);
+  const size = sizeOfRequested(body.parts, listed.parts);
+  const checksumAlgorithm = recorded.checksumAlgorithm ?? listed.checksumAlgorithm;
+  const checksums = completedChecksums(checksumAlgorithm, body.parts, listed.parts);
 
   const { maxBytes } = tenant.upload;
   if (maxBytes !== undefined && size > maxBytes) {
@@ -235,8 +259,16 @@ export async function completeForCaller(call: CallContext, body: CompleteRequest
 
   // S3 wants ascending part numbers (InvalidPartOrder otherwise); the order is not the client's
   // concern.
-  const ascending = [...body.parts].sort((a, b) => a.partNumber - b.partNumber);
-  const etag = await completeMultipartUpload(upload.target, body.uploadId, ascending, conditions);
+  const ascending = body.parts
+    .map((part, index) => ({ ...part, checksum: checksums[index] }))
+    .sort((a, b) => a.partNumber - b.partNumber);
+  const etag = await completeMultipartUpload(
+    upload.target,
+    body.uploadId,
+    ascending,
+    conditions,
+    checksumAlgorithm,
+  );
   await deleteUploadRecord(call.env.KV, tenant, body.uploadId);
   logUpload(call, "upload_completed", upload, body.uploadId, { size });
   return { key: upload.key, bucket: upload.alias, etag, size };
@@ -307,22 +339,24 @@ function uploadOf(
  * Refuses (404, as S3's NoSuchUpload) an upload id whose record names another key or bucket.
  * Records are per tenant, so another tenant's upload id is never found: without a record (KV is
  * eventually consistent), `proveWithS3` asks S3 for one part of the upload under the caller's
- * key, which S3 refuses for an upload id of any other key.
+ * key, which S3 refuses for an upload id of any other key. Returns the upload's checksum
+ * algorithm as the record (or that ListParts) names it.
  */
 async function assertUploadOfCaller(
   call: CallContext,
   upload: CallerUpload,
   uploadId: string,
   options: { proveWithS3: boolean },
-): Promise<void> {
+): Promise<{ checksumAlgorithm: ChecksumAlgorithm | undefined }> {
   const record = await getUploadRecord(call.env.KV, call.principal.tenant, uploadId);
   if (record !== null) {
     if (record.fullKey !== upload.key || record.bucket !== upload.alias) {
       throw new GatewayError("not_found", "no such upload for this key (NoSuchUpload)");
     }
-    return;
+    return { checksumAlgorithm: record.checksumAlgorithm };
   }
-  if (options.proveWithS3) await listParts(upload.target, uploadId, 1);
+  if (!options.proveWithS3) return { checksumAlgorithm: undefined };
+  return { checksumAlgorithm: (await listUpload(upload.target, uploadId, 1)).checksumAlgorithm };
 }
 
 /**
@@ -361,20 +395,6 @@ async function abortQuietly(target: S3Target, uploadId: string): Promise<void> {
     await abortMultipartUpload(target, uploadId);
   } catch {
     // Already logged by the S3 layer; the original failure is what the client must hear.
-  }
-}
-
-/**
- * `upload.requireChecksum` asks for a SHA-256 that S3 verifies; a POST form or a multipart
- * upload made through the gateway cannot carry one, so they would bypass the tenant's rule.
- */
-function refuseWhenChecksumRequired(tenant: TenantRecord, what: string): void {
-  if (tenant.upload.requireChecksum) {
-    throw new GatewayError(
-      "conflict",
-      `the tenant requires a SHA-256 checksum on uploads, which ${what} cannot carry; ` +
-        "use a presigned PUT with checksumSha256",
-    );
   }
 }
 

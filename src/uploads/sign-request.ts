@@ -37,6 +37,7 @@ import {
 } from "../signing/conditions";
 import { createPostPolicy, MAX_POST_BYTES } from "../signing/post-policy";
 import { amzDate, clientFor, objectUrl } from "../signing/presign";
+import { requiredChecksum } from "../signing/checksums";
 import { allowedContentType } from "../signing/content-type";
 import {
   headersOf,
@@ -217,11 +218,12 @@ export async function signS3RequestForCaller(
   const key = creates ? callerKey(principal, request.key) : ownedFullKey(principal, request.key);
   const [alias, bucketConfig] = resolveBucket(tenant, request.bucket);
   const asked = resolveExpiresIn(tenant, request.expiresIn);
-  if (creates && tenant.upload.requireChecksum) {
+  const required = requiredChecksum(tenant);
+  if (creates && required !== undefined) {
     throw new GatewayError(
       "conflict",
-      "the tenant requires a SHA-256 checksum on uploads, which this client does not send; " +
-        "use POST /v1/presign with method PUT and checksumSha256",
+      `the tenant requires a ${required} checksum on uploads, which this client does not send; ` +
+        "use POST /v1/presign with checksumAlgorithm and checksum, or the multipart routes",
     );
   }
   const { raw, creds } = readCredentials(call.env, bucketConfig.credentials);

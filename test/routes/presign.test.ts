@@ -328,7 +328,7 @@ describe("upload policy on presigned PUT", () => {
     });
     expect((await expectProblem(bad, 400, "invalid_request")).field).toBe("checksumSha256");
     const missing = await call("/v1/presign", { token, body: { method: "PUT", key: "a" } });
-    expect((await expectProblem(missing, 400, "invalid_request")).field).toBe("checksumSha256");
+    expect((await expectProblem(missing, 400, "invalid_request")).field).toBe("checksum");
   });
 });
 

@@ -206,17 +206,13 @@ describe("POST /v1/uploads/post", () => {
     });
   });
 
-  it("refuses POST and multipart when the tenant requires checksums (409)", async () => {
+  it("refuses POST and multipart without the checksum the tenant requires (400)", async () => {
     const { token } = await tokenFor({ upload: { requireChecksum: true } });
-    await expectProblem(
-      await call("/v1/uploads/post", { token, body: { key: "a" } }),
-      409,
-      "conflict",
-    );
-    await expectProblem(
-      await call("/v1/uploads/multipart", { token, body: { key: "a" } }),
-      409,
-      "conflict",
+    const post = await call("/v1/uploads/post", { token, body: { key: "a" } });
+    expect((await expectProblem(post, 400, "invalid_request")).field).toBe("checksum");
+    const multipart = await call("/v1/uploads/multipart", { token, body: { key: "a" } });
+    expect((await expectProblem(multipart, 400, "invalid_request")).field).toBe(
+      "checksumAlgorithm",
     );
   });
 });
