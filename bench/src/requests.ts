@@ -16,6 +16,7 @@ import { authenticate, signatureCheckCount } from "../../src/auth/verify";
 import { chargeRateLimit } from "../../src/ratelimit";
 import { presignForCaller } from "../../src/signing/service";
 import { TENANT_CACHE_TTL_MS } from "../../src/tenants/store";
+import { meterUsage } from "../../src/usage/meter";
 import type { Env } from "../../src/env";
 import app from "../../src/index";
 import { countingEnv, countingKv, newCounters, resetCounters, type Counters } from "./counting";
@@ -258,11 +259,28 @@ export async function runRequests(
   const principal = await authenticate(env, `Bearer ${repeated}`);
   await run(
     "presign-for-caller",
-    "presignForCaller(): grants, key rules, signer, log line",
+    "presignForCaller(): grants, key rules, usage count, signer, log line",
     { urlsPerOp: 0, requestsPerOp: 0 },
     (i) =>
       presignForCaller(
-        { env, principal, requestId: "bench", now: new Date() },
+        {
+          env,
+          principal,
+          requestId: "bench",
+          now: new Date(),
+          meter: (counts) =>
+            meterUsage(
+              {
+                env,
+                tenant: principal.tenant,
+                sub: SUBJECT,
+                nowMs: Date.now(),
+                waitUntil: (promise) => executionCtx.waitUntil(promise),
+                requestId: "bench",
+              },
+              counts,
+            ),
+        },
         { method: "GET", key: keys[i % keys.length] as string },
       ),
     standard,

@@ -10,6 +10,8 @@ import { expandSubjectPrefix, fullKey } from "../keys";
 import { attachmentDisposition, parseContentDisposition } from "../http/content-disposition";
 import { logInfo } from "../log";
 import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
+import type { Counts } from "../usage/metrics";
+import { presignCounts } from "../usage/counts";
 import { allowedContentType } from "./content-type";
 import { cachedClient, clientFor, presign } from "./presign";
 import type { PresignRequest, PresignResult } from "./schema";
@@ -26,6 +28,8 @@ export interface CallContext {
   principal: Principal;
   requestId: string;
   now: Date;
+  /** Counts what the call is about to issue; reserves it first under a quota (src/usage/). */
+  meter: (counts: Counts) => Promise<void>;
 }
 
 export async function presignForCaller(
@@ -41,6 +45,7 @@ export async function presignForCaller(
   const expiresIn = resolveExpiresIn(tenant, body.expiresIn);
   refuseMisplacedFields(body);
   const signedHeaders = body.method === "PUT" ? uploadHeaders(tenant, body) : {};
+  await call.meter(presignCounts(body));
 
   const presigned = await presign(signerFor(call.env, bucket.credentials), {
     method: body.method,

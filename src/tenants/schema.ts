@@ -6,6 +6,7 @@ import * as v from "valibot";
 import { prefixProblem } from "../keys";
 import { component, documented, integerIn } from "../openapi/route";
 import { PROVIDERS } from "../s3/providers";
+import { UsageTenantFields } from "../usage/schema";
 
 export const OPERATIONS = ["get", "head", "put", "delete", "post", "multipart", "link"] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -236,6 +237,7 @@ export const TenantRecord = component(
           failOpen: v.optional(v.boolean(), true),
         }),
       ),
+      ...UsageTenantFields,
     }),
     v.forward(
       v.check((tenant) => Object.keys(tenant.buckets).length > 0, "at least one bucket is needed"),

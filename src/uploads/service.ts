@@ -64,6 +64,7 @@ export async function postUploadForCaller(
   );
 
   const { raw, creds } = readCredentials(call.env, bucket.credentials);
+  await call.meter({ "urls.post": 1, "bytes.post": maxBytes });
   const policy = await createPostPolicy({
     credentials: creds,
     bucket,
@@ -145,6 +146,7 @@ export async function signPartsForCaller(call: CallContext, body: SignPartsReque
   const expiresIn = resolveExpiresIn(call.principal.tenant, body.expiresIn);
   // No S3 call follows that would refuse a foreign upload id, so prove it now (record or S3).
   await assertUploadOfCaller(call, upload, body.uploadId, { proveWithS3: true });
+  await call.meter({ "urls.multipart": body.partNumbers.length });
 
   const parts = await Promise.all(
     body.partNumbers.map(async (partNumber) => {
@@ -197,7 +199,9 @@ export async function completeForCaller(call: CallContext, body: CompleteRequest
   // S3 wants ascending part numbers (InvalidPartOrder otherwise); the order is not the client's
   // concern.
   const ascending = [...body.parts].sort((a, b) => a.partNumber - b.partNumber);
+  await call.meter({ "bytes.multipart": size });
   const etag = await completeMultipartUpload(upload.target, body.uploadId, ascending);
+  await call.meter({ "uploads.completed": 1 });
   await deleteUploadRecord(call.env.KV, tenant, body.uploadId);
   logUpload(call, "upload_completed", upload, body.uploadId, { size });
   return { key: upload.key, bucket: upload.alias, etag, size };

@@ -29,11 +29,12 @@ import { assertValidKey, expandSubjectPrefix, fullKey, grantedPrefix } from "../
 import { logInfo } from "../log";
 import { abortMultipartUpload, listParts, s3Client, type S3Target } from "../s3/multipart";
 import { capabilitiesOf } from "../s3/providers";
-import { createPostPolicy, MAX_POST_BYTES } from "../signing/post-policy";
+import { createPostPolicy } from "../signing/post-policy";
 import { amzDate, clientFor, objectUrl } from "../signing/presign";
 import { allowedContentType } from "../signing/content-type";
 import { callerKey, resolveBucket, resolveExpiresIn, type CallContext } from "../signing/service";
 import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
+import { requireCountableSize, signRequestCounts, signRequestPostBytes } from "../usage/counts";
 import { DEFAULT_CONTENT_TYPE, type SignS3Request, type SignS3Result } from "./sign-request-schema";
 
 /** The S3 operation a sign request names, from its method and whether it has an upload id. */
@@ -201,6 +202,10 @@ export async function signS3RequestForCaller(
         "use POST /v1/presign with method PUT and checksumSha256",
     );
   }
+  requireCountableSize(kind, tenant);
+  if (kind !== "CompleteMultipartUpload") {
+    await call.meter(signRequestCounts(kind, tenant, OPERATION_OF[kind]));
+  }
   const { raw, creds } = readCredentials(call.env, bucketConfig.credentials);
   const client = clientFor(raw, creds);
   const sign = (
@@ -246,7 +251,7 @@ export async function signS3RequestForCaller(
         expiresIn: seconds,
         now,
         minBytes: 0,
-        maxBytes: Math.min(maxBytes, MAX_POST_BYTES),
+        maxBytes: signRequestPostBytes(maxBytes),
         contentType: type,
         successActionStatus: "204",
         cache: client.cache,
@@ -285,12 +290,17 @@ export async function signS3RequestForCaller(
       result = { url: await sign("GET", { uploadId }), method: "GET", key, expiresAt };
       break;
     case "CompleteMultipartUpload": {
-      const headers = await pinnedCompleteHeaders(call, {
+      const { headers, size } = await pinnedCompleteHeaders(call, {
         client,
         bucket: bucketConfig,
         fullKey: key,
         uploadId,
       });
+      await call.meter(
+        size === undefined
+          ? { "urls.multipart": 1 }
+          : { "urls.multipart": 1, "bytes.multipart": size },
+      );
       result = {
         url: await sign("POST", { uploadId }, headers),
         method: "POST",
@@ -333,10 +343,10 @@ export async function signS3RequestForCaller(
 async function pinnedCompleteHeaders(
   call: CallContext,
   upload: { client: AwsClient; bucket: BucketConfig; fullKey: string; uploadId: string },
-): Promise<Record<string, string>> {
+): Promise<{ headers: Record<string, string>; size?: number }> {
   const { tenant } = call.principal;
   const { maxBytes } = tenant.upload;
-  if (maxBytes === undefined) return {};
+  if (maxBytes === undefined) return { headers: {} };
   const target: S3Target = {
     client: s3Client(upload.client, upload.bucket.region),
     bucket: upload.bucket,
@@ -362,5 +372,5 @@ async function pinnedCompleteHeaders(
       field: "uploadId",
     });
   }
-  return { "x-amz-content-sha256": await sha256Hex(completeBodyOf(parts)) };
+  return { headers: { "x-amz-content-sha256": await sha256Hex(completeBodyOf(parts)) }, size };
 }
