@@ -120,8 +120,9 @@ export class UsageStore {
 
   /** The counts of `query.subject` from `fromMs` (inclusive) to `toMs` (exclusive), by bucket. */
   read(query: UsageQuery): UsageBucket[] {
+    // JavaScript numbers are bound as REAL: the cast keeps `hour / hours` an integer division.
     const rows = this.#tables().exec<{ bucket: number; metric: string; total: number }>(
-      `SELECT hour / ? AS bucket, metric, SUM(count) AS total FROM usage
+      `SELECT hour / CAST(? AS INTEGER) AS bucket, metric, SUM(count) AS total FROM usage
        WHERE subject = ? AND hour >= ? AND hour < ?
        GROUP BY bucket, metric ORDER BY bucket, metric`,
       query.hours,

@@ -245,12 +245,36 @@ describe("how counts reach the tenant's object", () => {
 
 describe("GET /admin/tenants/{id}/usage", () => {
   it("answers hourly or daily buckets over the range asked", async () => {
-    const { id, token } = await caller();
-    await ok(call("/v1/presign", { token, body: { method: "GET", key: "a" } }));
-    const day = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
-    const daily = await usageOf(id, "?granularity=day");
-    expect(daily.granularity).toBe("day");
-    expect(daily.buckets).toEqual([{ start: day.toISOString(), counts: { "urls.get": 1 } }]);
+    const { id } = await caller();
+    const { generation } = await storedTenant(id);
+    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`${id}:${generation}`));
+    const day = Date.UTC(2026, 10, 27);
+    const hour = day / 3_600_000;
+    await stub.recordUsage([
+      { hour: hour + 2, subject: "", metric: "urls.get", count: 3 },
+      { hour: hour + 7, subject: "", metric: "urls.get", count: 4 },
+      { hour: hour + 7, subject: "", metric: "bytes.put", count: 10 },
+      { hour: hour + 24, subject: "", metric: "urls.get", count: 1 },
+    ]);
+    const hourly = await usageOf(id, "?from=2026-11-27&to=2026-11-28");
+    expect(hourly.buckets).toEqual([
+      { start: "2026-11-27T02:00:00.000Z", counts: { "urls.get": 3 } },
+      { start: "2026-11-27T07:00:00.000Z", counts: { "bytes.put": 10, "urls.get": 4 } },
+    ]);
+    expect(hourly.totals).toEqual({ "urls.get": 7, "bytes.put": 10 });
+    const daily = await usageOf(
+      id,
+      "?from=2026-11-27T05:00:00Z&to=2026-11-28T01:00:00Z&granularity=day",
+    );
+    expect(daily).toMatchObject({
+      granularity: "day",
+      from: "2026-11-27T00:00:00.000Z",
+      to: "2026-11-29T00:00:00.000Z",
+      buckets: [
+        { start: "2026-11-27T00:00:00.000Z", counts: { "urls.get": 7, "bytes.put": 10 } },
+        { start: "2026-11-28T00:00:00.000Z", counts: { "urls.get": 1 } },
+      ],
+    });
     const before = await usageOf(id, `?from=2020-01-01&to=2020-01-02`);
     expect(before).toMatchObject({
       tenant: id,
