@@ -71,10 +71,9 @@ export class RateLimitCounter extends DurableObject {
   async reserveQuota(
     limits: QuotaLimits,
     amounts: { urls: number; bytes: number },
-    rows: UsageRow[],
     nowMs: number,
   ): Promise<QuotaDecision> {
-    const { decision, sweepAt } = this.#usage.reserve(limits, amounts, rows, nowMs);
+    const { decision, sweepAt } = this.#usage.reserve(limits, amounts, nowMs);
     if (decision.admitted) await this.#sweepBy(Math.max(sweepAt, nowMs + SWEEP_INTERVAL_MS));
     return decision;
   }

@@ -82,13 +82,12 @@ export class UsageStore {
 
   /**
    * Admits `amounts` against the tenant's limits and, when admitted, counts them in every quota
-   * window (all three are kept, so a limit added later starts from the true count) and adds the
-   * request's usage rows. Synchronous: nothing can run between the check and the count.
+   * window (all three are kept, so a limit added later starts from the true count).
+   * Synchronous: nothing can run between the check and the count.
    */
   reserve(
     limits: QuotaLimits,
     amounts: { urls: number; bytes: number },
-    rows: readonly UsageRow[],
     nowMs: number,
   ): { decision: QuotaDecision; sweepAt: number } {
     const sql = this.#tables();
@@ -102,7 +101,7 @@ export class UsageStore {
     }
     const decision = decideQuota(limits, (window) => used.get(window.key) ?? 0, amounts, nowMs);
     if (!decision.admitted) return { decision, sweepAt: Number.POSITIVE_INFINITY };
-    let sweepAt = this.add(rows);
+    let sweepAt = Number.POSITIVE_INFINITY;
     for (const window of windows) {
       const amount = amounts[window.amount];
       if (amount === 0) continue;

@@ -65,7 +65,7 @@ describe("usage buckets and quota windows do not stay forever", () => {
     const stub = freshObject();
     const now = Date.now();
     const dayEnd = (Math.floor(now / 86_400_000) + 1) * 86_400_000;
-    const decision = await stub.reserveQuota({ urlsPerDay: 5 }, { urls: 1, bytes: 0 }, [], now);
+    const decision = await stub.reserveQuota({ urlsPerDay: 5 }, { urls: 1, bytes: 0 }, now);
     expect(decision.admitted).toBe(true);
     await stub.charge([{ name: "tenant", scope: "t:z", window: { limit: 9, period: 60 } }], 1, now);
     // The minute window ends first: the alarm is set for it, not for the day.
