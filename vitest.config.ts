@@ -12,7 +12,8 @@ export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
-      miniflare: { bindings: { ...TEST_SECRETS } },
+      // Usage batches go at the end of each request, so tests see the counts when it settles.
+      miniflare: { bindings: { ...TEST_SECRETS, USAGE_FLUSH_MS: "0" } },
     }),
   ],
   test: {

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from "jose";
 import { corsConfiguration, corsXml, originProblem } from "./cors.mjs";
+import { usageCsv, usageTable } from "./usage.mjs";
 
 const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 };
 const DEFAULT_GATEWAY = "http://localhost:8787";
@@ -22,6 +23,7 @@ Commands:
                    manage tenants through the admin API
   keys generate    create an EdDSA/ES256/RS256 key pair and the JWKS to put in a tenant
   cors             print the S3 bucket CORS configuration browser uploads need
+  usage <tenant>   a tenant's usage by hour or day, as a table or CSV
 
 Run 'edgesign <command> --help' for a command's options.
 
@@ -75,6 +77,19 @@ Options:
   --format <json|xml>   json: for 'aws s3api put-bucket-cors --cors-configuration';
                         xml: the PutBucketCors body (default json)
   --max-age <seconds>   how long browsers cache the preflight (default 3600)`,
+  usage: `Usage: edgesign usage <tenant> [options]
+
+Print a tenant's usage (GET /admin/tenants/<id>/usage): one row per hour or UTC day,
+one column per metric (urls.get, bytes.put, refusals.forbidden…), then the totals.
+The admin token is read from EDGESIGN_ADMIN_TOKEN.
+
+Options:
+  --from <time>          a date (2026-11-01) or ISO time (default: 24 hours ago, or 30 days by day)
+  --to <time>            end, exclusive (default: now)
+  --granularity <g>      hour or day (default hour)
+  --subject <sub>        one subject's usage (tenants with usage.perSubject)
+  --csv                  CSV instead of a table
+  --gateway <url>        the gateway (default: $EDGESIGN_GATEWAY or ${DEFAULT_GATEWAY})`,
 };
 
 class UsageError extends Error {}
@@ -174,22 +189,8 @@ async function tenantCommand(args) {
     throw new UsageError("a tenant id is required: 1-63 characters of a-z 0-9 - _");
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
-  const adminToken = process.env.EDGESIGN_ADMIN_TOKEN;
-  if (adminToken === undefined || adminToken === "") {
-    throw new UsageError("set EDGESIGN_ADMIN_TOKEN to the gateway's ADMIN_TOKEN");
-  }
-  const gateway = (values.gateway ?? process.env.EDGESIGN_GATEWAY ?? DEFAULT_GATEWAY).replace(
-    /\/+$/,
-    "",
-  );
-  let url;
-  try {
-    url = new URL(`/admin/tenants/${id}${action === "revoke" ? "/revoke" : ""}`, gateway);
-  } catch {
-    throw new UsageError(`'${gateway}' is not a URL`);
-  }
   const init = { method: { put: "PUT", get: "GET", delete: "DELETE", revoke: "POST" }[action] };
-  init.headers = { Authorization: `Bearer ${adminToken}` };
+  init.headers = {};
   if (action === "put") {
     if (values.file === undefined) throw new UsageError("tenant put needs --file <tenant.json|->");
     const record = readJson(values.file, "tenant file");
@@ -199,6 +200,59 @@ async function tenantCommand(args) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify({ ...record, id });
   }
+  const path = `/admin/tenants/${id}${action === "revoke" ? "/revoke" : ""}`;
+  const text = await adminRequest(values.gateway, path, init);
+  if (text !== "") print(JSON.stringify(JSON.parse(text), null, 2));
+  else print(`${action === "delete" ? "deleted" : "done"}: tenant ${id}`);
+}
+
+async function usage(args) {
+  const { values, positionals } = parse(args, {
+    gateway: { type: "string" },
+    from: { type: "string" },
+    to: { type: "string" },
+    granularity: { type: "string", default: "hour" },
+    subject: { type: "string" },
+    csv: { type: "boolean", default: false },
+  });
+  if (values.help || positionals.length === 0) return print(HELP.usage);
+  const [id, ...extra] = positionals;
+  if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(id)) {
+    throw new UsageError("a tenant id is required: 1-63 characters of a-z 0-9 - _");
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  if (!["hour", "day"].includes(values.granularity)) {
+    throw new UsageError(`--granularity must be hour or day, not '${values.granularity}'`);
+  }
+  const query = new URLSearchParams({ granularity: values.granularity });
+  for (const name of ["from", "to", "subject"]) {
+    if (values[name] !== undefined) query.set(name, values[name]);
+  }
+  const text = await adminRequest(values.gateway, `/admin/tenants/${id}/usage?${query}`, {
+    method: "GET",
+    headers: {},
+  });
+  const report = JSON.parse(text);
+  process.stdout.write(values.csv ? usageCsv(report) : usageTable(report));
+}
+
+/** One admin API call: the token from the environment; a problem answer becomes `Refused`. */
+async function adminRequest(gatewayOption, path, init) {
+  const adminToken = process.env.EDGESIGN_ADMIN_TOKEN;
+  if (adminToken === undefined || adminToken === "") {
+    throw new UsageError("set EDGESIGN_ADMIN_TOKEN to the gateway's ADMIN_TOKEN");
+  }
+  const gateway = (gatewayOption ?? process.env.EDGESIGN_GATEWAY ?? DEFAULT_GATEWAY).replace(
+    /\/+$/,
+    "",
+  );
+  let url;
+  try {
+    url = new URL(path, gateway);
+  } catch {
+    throw new UsageError(`'${gateway}' is not a URL`);
+  }
+  init.headers.Authorization = `Bearer ${adminToken}`;
   let res;
   try {
     res = await fetch(url, init);
@@ -219,8 +273,7 @@ async function tenantCommand(args) {
     }
     throw new Refused(message);
   }
-  if (text !== "") print(JSON.stringify(JSON.parse(text), null, 2));
-  else print(`${action === "delete" ? "deleted" : "done"}: tenant ${id}`);
+  return text;
 }
 
 async function keys(args) {
@@ -287,7 +340,7 @@ function print(text) {
   process.stdout.write(`${text}\n`);
 }
 
-const COMMANDS = { token, tenant: tenantCommand, keys, cors };
+const COMMANDS = { token, tenant: tenantCommand, keys, cors, usage };
 
 async function main(argv) {
   const [command, ...rest] = argv;

@@ -50,6 +50,11 @@ const LOAD = {
  * Cloudflare list prices (USD) used for the cost columns, beyond the Workers Paid plan's included
  * usage. Workers: https://developers.cloudflare.com/workers/platform/pricing/ (Standard usage
  * model); KV: https://developers.cloudflare.com/kv/platform/pricing/. Read 2026-11-23.
+ * Durable Objects (usage metering and quotas, docs/usage.md):
+ * https://developers.cloudflare.com/durable-objects/platform/pricing/ — $0.15 per million requests
+ * (each RPC call is one), $12.50 per million GB-s of duration (not priced here: it depends on
+ * how long the object stays active), SQLite rows written $1.00 and rows read $0.001 per million.
+ * Read 2026-11-28.
  */
 const PRICES = {
   date: "2026-11-23",
@@ -59,6 +64,8 @@ const PRICES = {
   kvWritesPerMillion: 5.0,
   kvDeletesPerMillion: 5.0,
   kvListsPerMillion: 5.0,
+  doRequestsPerMillion: 0.15,
+  doRowsWrittenPerMillion: 1.0,
 };
 
 /**
@@ -644,6 +651,9 @@ function costOf(result) {
       perUrl(result.counters.kvWrites) * PRICES.kvWritesPerMillion +
       perUrl(result.counters.kvDeletes) * PRICES.kvDeletesPerMillion +
       perUrl(result.counters.kvLists) * PRICES.kvListsPerMillion,
+    durableObjects:
+      perUrl(result.counters.doRequests) * PRICES.doRequestsPerMillion +
+      perUrl(result.counters.doRowsWritten) * PRICES.doRowsWrittenPerMillion,
   };
   return {
     id: result.id,
@@ -656,12 +666,15 @@ function costOf(result) {
       kvLists: per1000(result.counters.kvLists),
       secretReads: per1000(result.counters.secretReads),
       logLines: per1000(result.counters.logLines),
+      doRequests: per1000(result.counters.doRequests),
+      doRowsWritten: per1000(result.counters.doRowsWritten),
     },
     dollarsPerMillionUrls: {
       requests: round(dollars.requests, 4),
       cpu: round(dollars.cpu, 4),
       kv: round(dollars.kv, 4),
-      total: round(dollars.requests + dollars.cpu + dollars.kv, 4),
+      durableObjects: round(dollars.durableObjects, 4),
+      total: round(dollars.requests + dollars.cpu + dollars.kv + dollars.durableObjects, 4),
     },
   };
 }
@@ -851,6 +864,25 @@ function requestPathChecks() {
     oneHandlerUs: bound.p50Us,
     oneHandlerOverApp: round(bound.p50Us / app.p50Us),
   };
+  // Usage metering (docs/usage.md): what a request pays without and with a quota.
+  const metered = byId["meter-usage"];
+  const quota = byId["presign-quota"];
+  const costs = Object.fromEntries(report.cost.map((c) => [c.id, c]));
+  if (metered !== undefined && quota !== undefined) {
+    report.usageMetering = {
+      meterUsageUs: metered.p50Us,
+      quotaAddedUs: round(quota.p50Us - app.p50Us),
+      doRequestsPer1000Urls: {
+        metered: costs["presign-repeated-token"]?.per1000Urls.doRequests,
+        batch: costs["batch-100"]?.per1000Urls.doRequests,
+        quota: costs["presign-quota"]?.per1000Urls.doRequests,
+      },
+      doDollarsPerMillionUrls: {
+        metered: costs["presign-repeated-token"]?.dollarsPerMillionUrls.durableObjects,
+        quota: costs["presign-quota"]?.dollarsPerMillionUrls.durableObjects,
+      },
+    };
+  }
   return checks;
 }
 
@@ -965,9 +997,12 @@ function requestPathTables() {
         "KV lists",
         "secret reads",
         "log lines",
+        "DO req",
+        "DO rows",
         "$ req",
         "$ CPU",
         "$ KV",
+        "$ DO",
         "$ total",
       ],
       report.cost.map((c) => [
@@ -977,9 +1012,12 @@ function requestPathTables() {
         c.per1000Urls.kvLists,
         c.per1000Urls.secretReads,
         c.per1000Urls.logLines,
+        c.per1000Urls.doRequests,
+        c.per1000Urls.doRowsWritten,
         c.dollarsPerMillionUrls.requests.toFixed(4),
         c.dollarsPerMillionUrls.cpu.toFixed(4),
         c.dollarsPerMillionUrls.kv.toFixed(4),
+        c.dollarsPerMillionUrls.durableObjects.toFixed(4),
         c.dollarsPerMillionUrls.total.toFixed(4),
       ]),
     ),
@@ -995,6 +1033,18 @@ function requestPathTables() {
       `(${report.oneHandlerBound.oneHandlerOverApp}×): the most that dropping the middleware ` +
       "chain and the route validator could save",
   );
+  const usage = report.usageMetering;
+  if (usage !== undefined) {
+    out.push(
+      `usage metering: +${usage.meterUsageUs} µs per request without a quota (meterUsage, the ` +
+        `object call goes after the response), +${usage.quotaAddedUs} µs with one (presign-quota − ` +
+        `presign-repeated-token; the object is local here, add the network round trip in ` +
+        `production); Durable Object requests per 1,000 URLs: ${usage.doRequestsPer1000Urls.metered} ` +
+        `(presign), ${usage.doRequestsPer1000Urls.batch} (batch), ${usage.doRequestsPer1000Urls.quota} ` +
+        `(quota); $ DO per million URLs: ${usage.doDollarsPerMillionUrls.metered} without a quota, ` +
+        `${usage.doDollarsPerMillionUrls.quota} with one (requests + rows written; duration not priced)`,
+    );
+  }
   return out;
 }
 

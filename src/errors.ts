@@ -18,6 +18,7 @@ export const PROBLEMS = {
   payload_too_large: { status: 413, title: "Payload too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   rate_limited: { status: 429, title: "Too many requests" },
+  quota_exceeded: { status: 429, title: "Quota exceeded" },
   internal: { status: 500, title: "Internal error" },
   upstream_error: { status: 502, title: "Upstream error" },
   unavailable: { status: 503, title: "Service unavailable" },

@@ -11,6 +11,7 @@ import { authenticate, type Principal } from "./auth/verify";
 import { corsOrigins, type Env } from "./env";
 import { GatewayError, PROBLEMS, type ProblemCode } from "./errors";
 import { logError, setLogLevel } from "./log";
+import { meterUsage } from "./usage/meter";
 
 export interface AppEnv {
   Bindings: Env;
@@ -156,7 +157,30 @@ export function problemResponse(error: Error, c: Context<AppEnv>): Response {
       cause: error.cause === undefined ? undefined : String(error.cause),
     });
   }
+  countRefusal(c, gatewayError);
   return problemOf(c, gatewayError);
+}
+
+/** Refusals count as usage (`refusals.<code>`) when the caller's tenant is known. */
+function countRefusal(c: Context<AppEnv>, error: GatewayError): void {
+  const principal = c.get("principal") as Principal | undefined;
+  if (principal === undefined) return;
+  let waitUntil: (promise: Promise<unknown>) => void;
+  try {
+    const ctx = c.executionCtx;
+    waitUntil = (promise) => ctx.waitUntil(promise);
+  } catch {
+    waitUntil = (promise) => void promise.catch(() => undefined);
+  }
+  const input = {
+    env: c.env,
+    tenant: principal.tenant,
+    sub: principal.sub,
+    nowMs: c.get("now").getTime(),
+    waitUntil,
+    requestId: c.get("requestId"),
+  };
+  void meterUsage(input, { [`refusals.${error.code}`]: 1 });
 }
 
 export function problemOf(c: Context<AppEnv>, error: GatewayError): Response {

@@ -16,13 +16,28 @@ import { authenticate, signatureCheckCount } from "../../src/auth/verify";
 import { chargeRateLimit } from "../../src/ratelimit";
 import { presignForCaller } from "../../src/signing/service";
 import { TENANT_CACHE_TTL_MS } from "../../src/tenants/store";
+import { meterUsage } from "../../src/usage/meter";
 import type { Env } from "../../src/env";
 import app from "../../src/index";
-import { countingEnv, countingKv, newCounters, resetCounters, type Counters } from "./counting";
+import {
+  countingEnv,
+  countingKv,
+  countingObjects,
+  newCounters,
+  resetCounters,
+  type Counters,
+} from "./counting";
 import { measure, type Measurement, type MeasureOptions } from "./harness";
 import { benchKeys } from "./keys";
 import { ladder, oneHandlerApp, type LadderStep } from "./ladder";
-import { mintToken, SUBJECT, TENANT_ID, tenantRecord } from "./tenant";
+import {
+  mintToken,
+  QUOTA_TENANT_ID,
+  quotaTenantRecord,
+  SUBJECT,
+  TENANT_ID,
+  tenantRecord,
+} from "./tenant";
 
 export interface BenchBindings {
   KV: KVNamespace;
@@ -31,6 +46,8 @@ export interface BenchBindings {
   AUDIENCE: string;
   CORS_ORIGINS: string;
   LOG_LEVEL: string;
+  USAGE_FLUSH_MS: string;
+  RATE_LIMITER: DurableObjectNamespace<import("../../src/ratelimit/exact").RateLimitCounter>;
 }
 
 export interface RequestResult extends Measurement {
@@ -101,6 +118,7 @@ export async function runRequests(
     countingKv(bindings.KV, counters),
     SECRET_NAMES,
     counters,
+    countingObjects(bindings.RATE_LIMITER, counters),
   ) as unknown as Env;
   const pending: Promise<unknown>[] = [];
   const executionCtx = {
@@ -137,6 +155,14 @@ export async function runRequests(
       "content-type": "application/json",
     },
     body: JSON.stringify(record),
+  });
+  await send(`/admin/tenants/${QUOTA_TENANT_ID}`, {
+    method: "PUT",
+    headers: {
+      authorization: `Bearer ${bindings.ADMIN_TOKEN}`,
+      "content-type": "application/json",
+    },
+    body: JSON.stringify(quotaTenantRecord(publicJwk)),
   });
 
   let jti = 0;
@@ -258,11 +284,28 @@ export async function runRequests(
   const principal = await authenticate(env, `Bearer ${repeated}`);
   await run(
     "presign-for-caller",
-    "presignForCaller(): grants, key rules, signer, log line",
+    "presignForCaller(): grants, key rules, usage count, signer, log line",
     { urlsPerOp: 0, requestsPerOp: 0 },
     (i) =>
       presignForCaller(
-        { env, principal, requestId: "bench", now: new Date() },
+        {
+          env,
+          principal,
+          requestId: "bench",
+          now: new Date(),
+          meter: (counts) =>
+            meterUsage(
+              {
+                env,
+                tenant: principal.tenant,
+                sub: SUBJECT,
+                nowMs: Date.now(),
+                waitUntil: (promise) => executionCtx.waitUntil(promise),
+                requestId: "bench",
+              },
+              counts,
+            ),
+        },
         { method: "GET", key: keys[i % keys.length] as string },
       ),
     standard,
@@ -281,6 +324,25 @@ export async function runRequests(
         waitUntil: (promise) => executionCtx.waitUntil(promise),
         requestId: "bench",
       }),
+    standard,
+  );
+
+  await run(
+    "meter-usage",
+    "meterUsage(): one URL into the isolate's usage batch (a tenant without a quota)",
+    { urlsPerOp: 0, requestsPerOp: 0 },
+    () =>
+      meterUsage(
+        {
+          env,
+          tenant: principal.tenant,
+          sub: SUBJECT,
+          nowMs: Date.now(),
+          waitUntil: (promise) => executionCtx.waitUntil(promise),
+          requestId: "bench",
+        },
+        { "urls.get": 1 },
+      ),
     standard,
   );
 
@@ -367,6 +429,24 @@ export async function runRequests(
     app,
     standard,
     (i) => ["/v1/presign", presignInit(repeated, i)],
+  );
+  // The quota's round trip: one call to the tenant's object inside each request (local here:
+  // the object runs in the same workerd, so this is the floor of the production figure).
+  const quotaToken = selected("presign-quota")
+    ? await mintToken(privateKey, {
+        kid: publicJwk.kid as string,
+        audience: bindings.AUDIENCE,
+        jti: `bench-${++jti}`,
+        issuer: QUOTA_TENANT_ID,
+      })
+    : "";
+  await requestRun(
+    "presign-quota",
+    "POST /v1/presign, same token, a tenant with a quota (one Durable Object call per request)",
+    oneUrl,
+    app,
+    standard,
+    (i) => ["/v1/presign", presignInit(quotaToken, i)],
   );
   await run(
     "presign-repeated-token-client",

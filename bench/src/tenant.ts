@@ -35,15 +35,29 @@ export function tenantRecord(publicJwk: JWK): Record<string, unknown> {
   };
 }
 
+/**
+ * The bench tenant with a quota far above what the bench sends: every URL-issuing request
+ * reserves in the tenant's Durable Object (docs/usage.md), so the quota's round trip is measured.
+ */
+export const QUOTA_TENANT_ID = "bench-quota";
+export function quotaTenantRecord(publicJwk: JWK): Record<string, unknown> {
+  return {
+    ...tenantRecord(publicJwk),
+    id: QUOTA_TENANT_ID,
+    prefix: `${QUOTA_TENANT_ID}/`,
+    quota: { urlsPerDay: 1_000_000_000_000, failOpen: false },
+  };
+}
+
 /** An EdDSA token of the bench tenant's subject, valid for 15 minutes. */
 export function mintToken(
   privateKey: CryptoKey,
-  options: { kid: string; audience: string; jti: string },
+  options: { kid: string; audience: string; jti: string; issuer?: string },
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ sub: SUBJECT, jti: options.jti })
     .setProtectedHeader({ alg: "EdDSA", kid: options.kid, typ: "JWT" })
-    .setIssuer(TENANT_ID)
+    .setIssuer(options.issuer ?? TENANT_ID)
     .setAudience(options.audience)
     .setIssuedAt(now)
     .setExpirationTime(now + 900)

@@ -8,6 +8,9 @@
 import { runRequests, type BenchBindings } from "./requests";
 import { runSigners } from "./signers";
 
+/** The gateway's Durable Object class, bound here as in the gateway (bench/wrangler.toml). */
+export { RateLimitCounter } from "../../src/ratelimit/exact";
+
 async function answer(run: () => Promise<unknown>): Promise<Response> {
   try {
     return Response.json({ runtime: navigator.userAgent, report: await run() });

@@ -20,6 +20,7 @@ export type ProblemCode =
   | "payload_too_large"
   | "unsupported_media_type"
   | "rate_limited"
+  | "quota_exceeded"
   | "internal"
   | "upstream_error"
   | "unavailable";

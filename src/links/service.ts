@@ -5,6 +5,7 @@
 import { requireOperation } from "../auth/verify";
 import { readCredentials, type Env } from "../env";
 import { GatewayError } from "../errors";
+import { meterUsage } from "../usage/meter";
 import { logError, logInfo } from "../log";
 import { chargeRateLimit } from "../ratelimit";
 import { lifetimeOf } from "../signing/expiry";
@@ -129,6 +130,8 @@ export async function resolveLink(
     requestId: input.requestId,
   });
   if (input.method === "GET" && record.maxUses !== null) await takeUse(input, record);
+  const meterInput = { ...input, tenant, sub: record.sub, nowMs: now.getTime() };
+  await meterUsage(meterInput, { "urls.link": 1, "links.visits": 1 });
 
   const { raw, creds } = readCredentials(env, bucket.credentials);
   const client = clientFor(raw, creds);

@@ -6,13 +6,19 @@
  *
  * The same class counts the uses of short links that ask for `exactUses` (one object per link).
  *
+ * The tenant's object also keeps its usage (hourly buckets) and quota counters, in SQLite tables
+ * (src/usage/store.ts, docs/usage.md).
+ *
  * Nothing stays forever: an alarm deletes each entry once it can no longer matter (a window once
- * it is past being the "previous" one, a link's uses once the link has expired), so the storage
- * of a tenant whose subjects come and go, or of a deleted tenant, does not grow without end.
+ * it is past being the "previous" one, a link's uses once the link has expired, a usage bucket
+ * after 90 days, a quota window once it has ended), so the storage of a tenant whose subjects come
+ * and go, or of a deleted tenant, does not grow without end.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { PolicyOutcome } from "./headers";
 import { decide, settle, windowIndex, type RateWindow } from "./window";
+import type { QuotaDecision, QuotaLimits, UsageRow } from "../usage/metrics";
+import { UsageStore, type UsageBucket, type UsageQuery } from "../usage/store";
 
 export interface ExactCheck {
   name: PolicyOutcome["name"];
@@ -54,6 +60,29 @@ export function forgetAt(key: string, value: unknown): number {
 }
 
 export class RateLimitCounter extends DurableObject {
+  readonly #usage = new UsageStore(this.ctx.storage.sql);
+
+  /** Adds a batch of usage counts (a flush from an isolate, docs/usage.md). */
+  async recordUsage(rows: UsageRow[]): Promise<void> {
+    await this.#sweepBy(this.#usage.add(rows));
+  }
+
+  /** Checks the request's amounts against the tenant's quota and, if admitted, counts them. */
+  async reserveQuota(
+    limits: QuotaLimits,
+    amounts: { urls: number; bytes: number },
+    nowMs: number,
+  ): Promise<QuotaDecision> {
+    const { decision, sweepAt } = this.#usage.reserve(limits, amounts, nowMs);
+    if (decision.admitted) await this.#sweepBy(Math.max(sweepAt, nowMs + SWEEP_INTERVAL_MS));
+    return decision;
+  }
+
+  /** The usage buckets a query asks for (`GET /admin/tenants/:id/usage`). */
+  usage(query: UsageQuery): UsageBucket[] {
+    return this.#usage.read(query);
+  }
+
   /** Decides `cost` against every check (admitted only if all allow) and counts it. */
   async charge(checks: ExactCheck[], cost: number, nowMs: number): Promise<PolicyOutcome[]> {
     const storage = this.ctx.storage.kv;
@@ -125,9 +154,12 @@ export class RateLimitCounter extends DurableObject {
       if (end <= now) storage.delete(key);
       else next = Math.min(next, end);
     }
+    next = Math.min(next, this.#usage.sweep(now));
     // An object with nothing left is removed entirely (deleteAll also clears the alarm).
-    if (next === Number.POSITIVE_INFINITY) await this.ctx.storage.deleteAll();
-    else await this.ctx.storage.setAlarm(Math.max(next, now + SWEEP_INTERVAL_MS));
+    if (next === Number.POSITIVE_INFINITY) {
+      await this.ctx.storage.deleteAll();
+      this.#usage.forget();
+    } else await this.ctx.storage.setAlarm(Math.max(next, now + SWEEP_INTERVAL_MS));
   }
 
   /** Makes sure an alarm will run by `atMs` (an earlier pending one will reschedule itself). */

@@ -5,11 +5,14 @@ import { GatewayError } from "../errors";
 import { createRoute } from "../openapi/route";
 import { TenantId, TenantRecord } from "../tenants/schema";
 import { deleteTenant, putTenant, readTenant, recordOf, revokeTenant } from "../tenants/store";
+import { usageReport } from "../usage/report";
+import { UsageQuery, UsageReport } from "../usage/schema";
 import { BEARER, jsonBodyOf, newRouter, problemResponses } from "./common";
 
 const params = v.object({ id: TenantId });
 const ADMIN_ERRORS = problemResponses(400, 401, 404, 413, 415, 503);
 const tenantBody = { "application/json": { schema: TenantRecord } };
+const usageBody = { "application/json": { schema: UsageReport } };
 
 const putRoute = createRoute({
   method: "put",
@@ -53,6 +56,21 @@ const revokeRoute = createRoute({
   },
 });
 
+const usageRoute = createRoute({
+  method: "get",
+  path: "/admin/tenants/{id}/usage",
+  summary: "The tenant's usage, by hour or UTC day (docs/usage.md)",
+  description:
+    "Counts from the tenant's Durable Object, tenant-wide or for one `subject`, over " +
+    "[from, to) (default: the last 24 hours, or the last 30 days by day), at most 91 days.",
+  security: BEARER,
+  request: { params, query: UsageQuery },
+  responses: {
+    200: { description: "Buckets in time order, and their totals", content: usageBody },
+    ...ADMIN_ERRORS,
+  },
+});
+
 export const admin = newRouter()
   .openapi(putRoute, async (c) => {
     const { id } = c.req.valid("param");
@@ -78,6 +96,13 @@ export const admin = newRouter()
     // `iat < revokedBefore` is refused; +1 s also catches tokens minted earlier in this second.
     const revokedBefore = Math.floor(Date.now() / 1000) + 1;
     return c.json(recordOf(found(id, await revokeTenant(c.env.KV, id, revokedBefore))), 200);
+  })
+  .openapi(usageRoute, async (c) => {
+    const tenant = found(
+      c.req.valid("param").id,
+      await readTenant(c.env.KV, c.req.valid("param").id),
+    );
+    return c.json(await usageReport(c.env, tenant, c.req.valid("query"), Date.now()), 200);
   });
 
 function found<T>(id: string, tenant: T | null): T {

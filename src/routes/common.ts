@@ -6,6 +6,7 @@ import { validationError, type AppEnv } from "../middleware";
 import { chargeRateLimit } from "../ratelimit";
 import type { CallContext } from "../signing/service";
 import { PROBLEMS } from "../errors";
+import { meterUsage } from "../usage/meter";
 
 export const ProblemSchema = component(
   "Problem",
@@ -74,10 +75,23 @@ export function waitUntilOf(c: Context<AppEnv>): (promise: Promise<unknown>) => 
 
 /** The services' view of an authenticated request. */
 export function callOf(c: Context<AppEnv>): CallContext {
+  const principal = c.get("principal");
   return {
     env: c.env,
-    principal: c.get("principal"),
+    principal,
     requestId: c.get("requestId"),
     now: c.get("now"),
+    meter: (counts) =>
+      meterUsage(
+        {
+          env: c.env,
+          tenant: principal.tenant,
+          sub: principal.sub,
+          nowMs: c.get("now").getTime(),
+          waitUntil: waitUntilOf(c),
+          requestId: c.get("requestId"),
+        },
+        counts,
+      ),
   };
 }

@@ -10,6 +10,7 @@ import {
   PresignResultEntries,
 } from "../signing/schema";
 import { presignForCaller } from "../signing/service";
+import { reserveBatch } from "../usage/counts";
 import {
   BEARER,
   callOf,
@@ -69,12 +70,13 @@ export const presign = newRouter()
     const { requests } = c.req.valid("json");
     // One charge per item, valid or not (docs/api.md): the whole batch fits or is refused.
     await chargeCaller(c, requests.length);
+    const itemCall = await reserveBatch(call, requests);
     const results = await Promise.all(
       requests.map(async (item, index) => {
         try {
           const parsed = parseBody(PresignRequest, item);
           if (!parsed.success) throw validationError(parsed.issues, `requests.${index}.`);
-          return { ok: true as const, ...(await presignForCaller(call, parsed.output)) };
+          return { ok: true as const, ...(await presignForCaller(itemCall, parsed.output)) };
         } catch (error) {
           if (!(error instanceof GatewayError)) throw error;
           return { ok: false as const, error: error.toProblem(call.requestId) };

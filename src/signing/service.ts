@@ -12,6 +12,8 @@ import { logInfo } from "../log";
 import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
 import { conditionHeaders } from "./conditions";
 import { checksumHeaders, uploadChecksum } from "./checksums";
+import type { Counts } from "../usage/metrics";
+import { presignCounts } from "../usage/counts";
 import { allowedContentType } from "./content-type";
 import { headersOf, OBJECT_HEADERS, resolveObjectHeaders } from "./object-headers";
 import { lifetimeOf } from "./expiry";
@@ -30,6 +32,8 @@ export interface CallContext {
   principal: Principal;
   requestId: string;
   now: Date;
+  /** Counts what the call is about to issue; reserves it first under a quota (src/usage/). */
+  meter: (counts: Counts) => Promise<void>;
 }
 
 export async function presignForCaller(
@@ -51,6 +55,7 @@ export async function presignForCaller(
           ...conditionHeaders(tenant, bucket, body, "PutObject"),
         }
       : {};
+  await call.meter(presignCounts(body));
 
   const signer = signerFor(call.env, bucket.credentials);
   const { expiresIn, expiresAt, capped } = lifetimeOf(signer, asked, now, {

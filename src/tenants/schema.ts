@@ -7,6 +7,7 @@ import { prefixProblem } from "../keys";
 import { component, documented, integerIn } from "../openapi/route";
 import { CHECKSUM_ALGORITHMS, expiryProblem, PROVIDERS, styleProblem } from "../s3/providers";
 import { ObjectHeaderPolicyFields, objectHeaderPolicyCheck } from "../signing/object-headers";
+import { UsageTenantFields } from "../usage/schema";
 
 export const OPERATIONS = ["get", "head", "put", "delete", "post", "multipart", "link"] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -267,6 +268,7 @@ export const TenantRecord = component(
           failOpen: v.optional(v.boolean(), true),
         }),
       ),
+      ...UsageTenantFields,
     }),
     v.forward(
       v.check((tenant) => Object.keys(tenant.buckets).length > 0, "at least one bucket is needed"),

@@ -91,6 +91,7 @@ export async function postUploadForCaller(
     tenant: tenant.id,
     secret: bucket.credentials,
   });
+  await call.meter({ "urls.post": 1, "bytes.post": maxBytes });
   const policy = await createPostPolicy({
     credentials: creds,
     bucket,
@@ -199,6 +200,7 @@ export async function signPartsForCaller(call: CallContext, body: SignPartsReque
     body.partNumbers,
     body.checksums,
   );
+  await call.meter({ "urls.multipart": body.partNumbers.length });
 
   const parts = await Promise.all(
     body.partNumbers.map(async (partNumber) => {
@@ -262,6 +264,7 @@ export async function completeForCaller(call: CallContext, body: CompleteRequest
   const ascending = body.parts
     .map((part, index) => ({ ...part, checksum: checksums[index] }))
     .sort((a, b) => a.partNumber - b.partNumber);
+  await call.meter({ "bytes.multipart": size });
   const etag = await completeMultipartUpload(
     upload.target,
     body.uploadId,
@@ -269,6 +272,7 @@ export async function completeForCaller(call: CallContext, body: CompleteRequest
     conditions,
     checksumAlgorithm,
   );
+  await call.meter({ "uploads.completed": 1 });
   await deleteUploadRecord(call.env.KV, tenant, body.uploadId);
   logUpload(call, "upload_completed", upload, body.uploadId, { size });
   return { key: upload.key, bucket: upload.alias, etag, size };

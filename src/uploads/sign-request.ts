@@ -48,6 +48,7 @@ import {
 import { lifetimeOf } from "../signing/expiry";
 import { callerKey, resolveBucket, resolveExpiresIn, type CallContext } from "../signing/service";
 import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
+import { requireCountableSize, signRequestCounts, signRequestPostBytes } from "../usage/counts";
 import { DEFAULT_CONTENT_TYPE, type SignS3Request, type SignS3Result } from "./sign-request-schema";
 
 /** The S3 operation a sign request names, from its method and whether it has an upload id. */
@@ -226,6 +227,10 @@ export async function signS3RequestForCaller(
         "use POST /v1/presign with checksumAlgorithm and checksum, or the multipart routes",
     );
   }
+  requireCountableSize(kind, tenant);
+  if (kind !== "CompleteMultipartUpload") {
+    await call.meter(signRequestCounts(kind, tenant, OPERATION_OF[kind]));
+  }
   const { raw, creds } = readCredentials(call.env, bucketConfig.credentials);
   const client = clientFor(raw, creds);
   const {
@@ -292,7 +297,7 @@ export async function signS3RequestForCaller(
         expiresIn: seconds,
         now,
         minBytes: 0,
-        maxBytes: Math.min(maxBytes, MAX_POST_BYTES),
+        maxBytes: signRequestPostBytes(maxBytes),
         contentType: type,
         exactFields: postFieldsOf(objectHeaders),
         successActionStatus: "204",
@@ -338,15 +343,18 @@ export async function signS3RequestForCaller(
       break;
     case "CompleteMultipartUpload": {
       const conditions = conditionHeaders(tenant, bucketConfig, request, "CompleteMultipartUpload");
-      const headers = {
-        ...(await pinnedCompleteHeaders(call, {
-          client,
-          bucket: bucketConfig,
-          fullKey: key,
-          uploadId,
-        })),
-        ...conditions,
-      };
+      const pinned = await pinnedCompleteHeaders(call, {
+        client,
+        bucket: bucketConfig,
+        fullKey: key,
+        uploadId,
+      });
+      const headers = { ...pinned.headers, ...conditions };
+      await call.meter(
+        pinned.size === undefined
+          ? { "urls.multipart": 1 }
+          : { "urls.multipart": 1, "bytes.multipart": pinned.size },
+      );
       result = {
         url: await sign("POST", { uploadId }, headers),
         method: "POST",
@@ -390,10 +398,10 @@ export async function signS3RequestForCaller(
 async function pinnedCompleteHeaders(
   call: CallContext,
   upload: { client: AwsClient; bucket: BucketConfig; fullKey: string; uploadId: string },
-): Promise<Record<string, string>> {
+): Promise<{ headers: Record<string, string>; size?: number }> {
   const { tenant } = call.principal;
   const { maxBytes } = tenant.upload;
-  if (maxBytes === undefined) return {};
+  if (maxBytes === undefined) return { headers: {} };
   const target: S3Target = {
     client: s3Client(upload.client, upload.bucket.region),
     bucket: upload.bucket,
@@ -419,5 +427,5 @@ async function pinnedCompleteHeaders(
       field: "uploadId",
     });
   }
-  return { "x-amz-content-sha256": await sha256Hex(completeBodyOf(parts)) };
+  return { headers: { "x-amz-content-sha256": await sha256Hex(completeBodyOf(parts)) }, size };
 }
