@@ -5,7 +5,12 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { edgesign, EdgesignError, type EdgesignClient } from "../../src/client/index";
+import {
+  edgesign,
+  EdgesignError,
+  S3RequestError,
+  type EdgesignClient,
+} from "../../src/client/index";
 import { createTenant, GATEWAY_URL, RUN, S3, s3Request, type TestTenant } from "./support";
 
 const MiB = 1024 ** 2;
@@ -126,5 +131,37 @@ describe("edgesign/client against the gateway and radosgw", () => {
       .presign({ method: "GET", key: "a" })
       .catch((error: unknown) => error);
     expect((badToken as EdgesignError).code).toBe("invalid_token");
+  });
+});
+
+describe("uploads beyond the SDKs, through the typed client (issue 20)", () => {
+  it("uploadFile signs a checksum, object headers and no-overwrite: stored as signed, and a second upload is 412", async () => {
+    const key = `features-${RUN}.txt`;
+    const file = new Blob(["uploaded with a checksum, headers and If-None-Match"], {
+      type: "text/plain",
+    });
+    const options = {
+      key,
+      // The generic alias of the radosgw bucket: ceph buckets refuse checksums (docs/providers.md).
+      bucket: "generic",
+      checksumAlgorithm: "CRC32C" as const,
+      ifNoneMatch: "*" as const,
+      objectHeaders: { filename: "Résumé.txt", cacheControl: "no-store" },
+    };
+    const first = await client.uploadFile(file, options);
+    expect(first.multipart).toBe(false);
+
+    const { url } = await client.presign({ method: "HEAD", key });
+    const head = await s3Request(url, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers["cache-control"]).toBe("no-store");
+    expect(head.headers["content-disposition"]).toContain("filename*=UTF-8''R%C3%A9sum%C3%A9.txt");
+
+    const second = await client.uploadFile(file, options).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(second).toBeInstanceOf(S3RequestError);
+    expect((second as S3RequestError).status).toBe(412);
   });
 });
