@@ -14,23 +14,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { CORS_HEADERS } from "../../cli/cors.mjs";
 import { computeChecksum } from "../../src/client/checksums";
 import type { ChecksumAlgorithm } from "../../src/client/types";
-import { createTenant, GATEWAY_URL, presign, RUN, S3, s3Request } from "./support";
+import { api, createTenant, GATEWAY_URL, presign, RUN, S3, s3Request } from "./support";
 
 const MiB = 1024 ** 2;
 const ALGORITHMS: ChecksumAlgorithm[] = ["CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"];
 const digest = (algorithm: ChecksumAlgorithm, bytes: Buffer) =>
   computeChecksum(algorithm, new Blob([bytes]));
-
-/** A gateway call: POST with a JSON body; the status and parsed answer. */
-async function api(token: string, path: string, body: unknown) {
-  const res = await fetch(`${GATEWAY_URL}${path}`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text === "" ? null : JSON.parse(text) };
-}
 
 let token: string;
 

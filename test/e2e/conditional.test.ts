@@ -6,22 +6,16 @@
  * is not honoured, so the gateway refuses such uploads for `ceph` buckets).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { createTenant, GATEWAY_URL, presign, RUN, S3, s3Request, type TestTenant } from "./support";
-
-interface ApiResponse {
-  status: number;
-  json: Record<string, any> | null;
-}
-
-async function api(token: string, path: string, body: unknown): Promise<ApiResponse> {
-  const res = await fetch(`${GATEWAY_URL}${path}`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text === "" ? null : JSON.parse(text) };
-}
+import {
+  api,
+  createTenant,
+  GATEWAY_URL,
+  presign,
+  RUN,
+  S3,
+  s3Request,
+  type TestTenant,
+} from "./support";
 
 /** PUT `body` through a presigned URL, sending exactly `headers`. */
 function put(url: string, headers: Record<string, string>, body: string) {

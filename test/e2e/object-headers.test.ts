@@ -6,7 +6,17 @@
  */
 import { AwsClient } from "aws4fetch";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createTenant, GATEWAY_URL, presign, RUN, S3, s3Request, type TestTenant } from "./support";
+import {
+  api,
+  createTenant,
+  GATEWAY_URL,
+  postForm,
+  presign,
+  RUN,
+  S3,
+  s3Request,
+  type TestTenant,
+} from "./support";
 
 /** The operator's client, for the reads no presigned URL of the gateway covers. */
 const operator = new AwsClient({
@@ -50,30 +60,6 @@ async function storageClassOf(fullKey: string): Promise<string | undefined> {
   const xml = await res.text();
   expect(res.status, xml).toBe(200);
   return /<StorageClass>(.*?)<\/StorageClass>/.exec(xml)?.[1];
-}
-
-async function api(token: string, path: string, body: unknown) {
-  const res = await fetch(`${GATEWAY_URL}${path}`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text === "" ? null : JSON.parse(text) };
-}
-
-async function postForm(
-  form: { url: string; fields: Record<string, string> },
-  file: Buffer,
-  overrides: Record<string, string> = {},
-) {
-  const body = new FormData();
-  for (const [name, value] of Object.entries({ ...form.fields, ...overrides })) {
-    body.append(name, value);
-  }
-  body.append("file", new Blob([file]), "upload.bin");
-  const res = await fetch(form.url, { method: "POST", body });
-  return { status: res.status, text: await res.text() };
 }
 
 const FILENAME = "Zürich € report.pdf";

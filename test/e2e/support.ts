@@ -187,3 +187,45 @@ export async function presign(token: string, body: Record<string, unknown>): Pro
 
 /** A unique run id so reruns against a kept radosgw never collide. */
 export const RUN = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  contentType: string | null;
+  /** Parsed JSON of whatever shape the route answers with (null for an empty body). */
+  json: any;
+}
+
+/** A gateway call with the caller's token: a JSON body is a POST, none a GET. */
+export async function api(token: string, path: string, body?: unknown): Promise<ApiResponse> {
+  const res = await fetch(`${GATEWAY_URL}${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return {
+    status: res.status,
+    headers: res.headers,
+    contentType: res.headers.get("content-type"),
+    json: text === "" ? null : JSON.parse(text),
+  };
+}
+
+/** Sends a POST form as a browser would: the returned fields in order (then overrides), the file. */
+export async function postForm(
+  form: { url: string; fields: Record<string, string> },
+  file: Buffer,
+  overrides: Record<string, string> = {},
+): Promise<{ status: number; text: string }> {
+  const body = new FormData();
+  for (const [name, value] of Object.entries({ ...form.fields, ...overrides })) {
+    body.append(name, value);
+  }
+  body.append("file", new Blob([file]), "upload.bin");
+  const res = await fetch(form.url, { method: "POST", body });
+  return { status: res.status, text: await res.text() };
+}

@@ -5,54 +5,25 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createTenant, GATEWAY_URL, presign, RUN, S3, s3Request, type TestTenant } from "./support";
+import {
+  api,
+  type ApiResponse,
+  createTenant,
+  GATEWAY_URL,
+  postForm,
+  presign,
+  RUN,
+  S3,
+  s3Request,
+  type TestTenant,
+} from "./support";
 
 const MiB = 1024 ** 2;
-
-interface ApiResponse {
-  status: number;
-  contentType: string | null;
-  /** Parsed JSON of whatever shape the route answers with. */
-  json: any;
-}
-
-/** A gateway call: JSON body → POST, none → GET. */
-async function api(token: string, path: string, body?: unknown): Promise<ApiResponse> {
-  const res = await fetch(`${GATEWAY_URL}${path}`, {
-    method: body === undefined ? "GET" : "POST",
-    headers: {
-      Authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    contentType: res.headers.get("content-type"),
-    json: text === "" ? null : JSON.parse(text),
-  };
-}
 
 function expectProblem(res: ApiResponse, status: number, code: string): void {
   expect(res.status, JSON.stringify(res.json)).toBe(status);
   expect(res.contentType).toBe("application/problem+json");
   expect(res.json.code).toBe(code);
-}
-
-/** Sends the form as a browser would: the returned fields in order, then the file. */
-async function postForm(
-  form: { url: string; fields: Record<string, string> },
-  file: Buffer,
-  overrides: Record<string, string> = {},
-) {
-  const body = new FormData();
-  for (const [name, value] of Object.entries({ ...form.fields, ...overrides })) {
-    body.append(name, value);
-  }
-  body.append("file", new Blob([file]), "upload.bin");
-  const res = await fetch(form.url, { method: "POST", body });
-  return { status: res.status, text: await res.text() };
 }
 
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");

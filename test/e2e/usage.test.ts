@@ -7,20 +7,10 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, createTenant, GATEWAY_URL, RUN, S3, s3Request } from "./support";
+import { ADMIN_TOKEN, api, createTenant, GATEWAY_URL, RUN, S3, s3Request } from "./support";
 
 const MiB = 1024 ** 2;
 const CLI = join(import.meta.dirname, "../../cli/edgesign.mjs");
-
-async function api(token: string, path: string, body: unknown) {
-  const res = await fetch(`${GATEWAY_URL}${path}`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, json: text === "" ? null : JSON.parse(text) };
-}
 
 /** Create, sign parts, PUT them to radosgw; returns the upload id and the parts to complete. */
 async function uploadInParts(token: string, key: string, parts: Buffer[]) {
