@@ -4,6 +4,7 @@ import { component, documented, integer, integerIn, type SchemaDoc } from "../op
 import { ObjectHeaderFields } from "./object-headers";
 import { ConditionFields } from "./conditions";
 import { ChecksumFields } from "./checksums";
+import type { Operation } from "../tenants/schema";
 import { MAX_EXPIRES_IN } from "./presign";
 
 /** S3 limits user metadata to 2 KB in total; names are sent lower-case by S3 anyway. */
@@ -76,6 +77,14 @@ export const Metadata = v.optional(
 export const ExpiresIn = v.optional(integerIn(1, MAX_EXPIRES_IN));
 
 const Method = v.picklist(["GET", "HEAD", "PUT", "DELETE"]);
+
+/** The tenant operation (grant) each presign method needs. */
+export const OPERATION_OF_METHOD = {
+  GET: "get",
+  HEAD: "head",
+  PUT: "put",
+  DELETE: "delete",
+} as const satisfies Record<v.InferOutput<typeof Method>, Operation>;
 
 export const PresignRequest = component(
   "PresignRequest",

@@ -9,7 +9,7 @@ import { GatewayError } from "../errors";
 import { expandSubjectPrefix, fullKey } from "../keys";
 import { attachmentDisposition, parseContentDisposition } from "../http/content-disposition";
 import { logInfo } from "../log";
-import type { BucketConfig, Operation, TenantRecord } from "../tenants/schema";
+import type { BucketConfig, TenantRecord } from "../tenants/schema";
 import { conditionHeaders } from "./conditions";
 import { checksumHeaders, uploadChecksum } from "./checksums";
 import type { Counts } from "../usage/metrics";
@@ -18,14 +18,7 @@ import { allowedContentType } from "./content-type";
 import { headersOf, OBJECT_HEADERS, resolveObjectHeaders } from "./object-headers";
 import { lifetimeOf } from "./expiry";
 import { cachedClient, clientFor, presign } from "./presign";
-import type { PresignRequest, PresignResult } from "./schema";
-
-const OPERATION_OF = {
-  GET: "get",
-  HEAD: "head",
-  PUT: "put",
-  DELETE: "delete",
-} as const satisfies Record<PresignRequest["method"], Operation>;
+import { OPERATION_OF_METHOD, type PresignRequest, type PresignResult } from "./schema";
 
 export interface CallContext {
   env: Env;
@@ -42,7 +35,7 @@ export async function presignForCaller(
 ): Promise<PresignResult> {
   const { principal, now } = call;
   const { tenant } = principal;
-  requireOperation(principal, OPERATION_OF[body.method]);
+  requireOperation(principal, OPERATION_OF_METHOD[body.method]);
 
   const key = callerKey(principal, body.key);
   const [alias, bucket] = resolveBucket(tenant, body.bucket);
@@ -78,7 +71,7 @@ export async function presignForCaller(
     requestId: call.requestId,
     tenant: tenant.id,
     sub: principal.sub,
-    operation: OPERATION_OF[body.method],
+    operation: OPERATION_OF_METHOD[body.method],
     bucket: alias,
     key,
     expiresAt,

@@ -4,17 +4,10 @@
  */
 import { GatewayError } from "../errors";
 import { MAX_POST_BYTES } from "../signing/post-policy";
-import type { PresignRequest } from "../signing/schema";
+import { OPERATION_OF_METHOD, type PresignRequest } from "../signing/schema";
 import type { CallContext } from "../signing/service";
 import type { Operation, TenantRecord } from "../tenants/schema";
 import { hasQuota, type Counts } from "./metrics";
-
-const OPERATION_OF_METHOD = {
-  GET: "get",
-  HEAD: "head",
-  PUT: "put",
-  DELETE: "delete",
-} as const satisfies Record<PresignRequest["method"], Operation>;
 
 /** `POST /v1/presign` (and each batch item): one URL; a PUT authorizes its content-length. */
 export function presignCounts(body: Pick<PresignRequest, "method" | "contentLength">): Counts {
