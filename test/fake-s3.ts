@@ -37,7 +37,10 @@ type Operation =
 export class FakeS3 {
   readonly uploads = new Map<string, FakeUpload>();
   /** Objects HeadObject finds, by `<bucket>/<key>`; `headers` are answered as they are. */
-  readonly objects = new Map<string, { etag: string; size: number; headers?: Record<string, string> }>();
+  readonly objects = new Map<
+    string,
+    { etag: string; size: number; headers?: Record<string, string> }
+  >();
   readonly calls: FakeCall[] = [];
   private failures = new Map<Operation, { status: number; body: string } | "network">();
   private counter = 0;
