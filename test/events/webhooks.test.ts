@@ -292,7 +292,9 @@ describe("delivery (the queue handler)", () => {
         received.push({ url: String(input), init, headers, body });
         verified.push(new Webhook(TEST_SECRETS.WEBHOOK_TEST).verify(body, headers));
         const status = statuses[Math.min(received.length - 1, statuses.length - 1)];
-        if (status === "down") throw new TypeError("Network connection lost.");
+        if (status === "down" || status === undefined) {
+          throw new TypeError("Network connection lost.");
+        }
         // A large answer the gateway must not read (a null body where the status allows none).
         return new Response(status === 204 ? null : "x".repeat(1 << 20), { status });
       }),
