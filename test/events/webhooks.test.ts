@@ -284,6 +284,8 @@ describe("delivery (the queue handler)", () => {
   function receiver(statuses: (number | "down")[]) {
     const received: Received[] = [];
     const verified: unknown[] = [];
+    /** The answers' bodies: chunks the gateway pulled, and whether it cancelled them. */
+    const bodies = { pulled: 0, cancelled: 0 };
     vi.stubGlobal(
       "fetch",
       vi.fn(async (input: RequestInfo | URL, init: RequestInit = {}) => {
@@ -295,11 +297,24 @@ describe("delivery (the queue handler)", () => {
         if (status === "down" || status === undefined) {
           throw new TypeError("Network connection lost.");
         }
-        // A large answer the gateway must not read (a null body where the status allows none).
-        return new Response(status === 204 ? null : "x".repeat(1 << 20), { status });
+        // A 1 MiB answer the gateway must not read (a null body where the status allows none).
+        const large = new ReadableStream(
+          {
+            pull: (controller) => {
+              bodies.pulled += 1;
+              if (bodies.pulled > 16) controller.close();
+              else controller.enqueue(new Uint8Array(65_536));
+            },
+            cancel: () => {
+              bodies.cancelled += 1;
+            },
+          },
+          { highWaterMark: 0 },
+        );
+        return new Response(status === 204 ? null : large, { status });
       }),
     );
-    return { received, verified };
+    return { received, verified, bodies };
   }
 
   async function messageFor(
@@ -371,9 +386,10 @@ describe("delivery (the queue handler)", () => {
 
   it("never follows a redirect, bounds the wait, and never reads the answer", async () => {
     const id = await tenant();
-    const { received } = receiver([302]);
+    const { received, bodies } = receiver([302]);
     const message = await messageFor(id);
     const result = await run(EVENTS_QUEUE, [{ body: message }]);
+    expect(bodies).toEqual({ pulled: 0, cancelled: 1 });
     expect(received[0]?.init.redirect).toBe("manual");
     expect(received[0]?.init.signal).toBeInstanceOf(AbortSignal);
     expect(result.retryMessages).toEqual([{ msgId: message.id, delaySeconds: 10 }]);
