@@ -101,6 +101,8 @@ try {
   const s3 = parseExports(rgw("env").stdout);
 
   const adminToken = randomBytes(24).toString("hex");
+  // The webhook secret of test/e2e/webhooks.test.ts (its receiver verifies with it).
+  const webhookSecret = `whsec_${randomBytes(32).toString("base64")}`;
   const credentials = JSON.stringify({
     accessKeyId: s3.S3_ACCESS_KEY_ID,
     secretAccessKey: s3.S3_SECRET_ACCESS_KEY,
@@ -109,10 +111,16 @@ try {
   const temporaryCredentials = await assumeRole(s3);
   const temporary = JSON.stringify(temporaryCredentials);
   // Values that must never appear in anything the gateway prints (checked after the suite).
-  const secrets = [adminToken, s3.S3_SECRET_ACCESS_KEY, temporaryCredentials.secretAccessKey];
+  const secrets = [
+    adminToken,
+    s3.S3_SECRET_ACCESS_KEY,
+    temporaryCredentials.secretAccessKey,
+    webhookSecret,
+  ];
   writeFileSync(
     varsFile,
-    `ADMIN_TOKEN=${adminToken}\nS3_E2E=${credentials}\nS3_E2E_TEMP=${temporary}\n`,
+    `ADMIN_TOKEN=${adminToken}\nS3_E2E=${credentials}\nS3_E2E_TEMP=${temporary}\n` +
+      `WEBHOOK_E2E=${webhookSecret}\n`,
   );
 
   const port = await freePort();
@@ -133,6 +141,9 @@ try {
       // The demo page (/demo) for the browser test; wrangler.toml's [build] bundles it first.
       "--var",
       "DEMO:1",
+      // Webhook retries at once (no backoff), so the e2e suite sees retries and dead letters fast.
+      "--var",
+      "WEBHOOK_RETRY_SECONDS:0",
     ],
     {
       stdio: ["ignore", "pipe", "pipe"],
@@ -175,6 +186,7 @@ try {
       ...s3,
       GATEWAY_URL: url,
       ADMIN_TOKEN: adminToken,
+      WEBHOOK_E2E: webhookSecret,
       CHROMIUM_PATH: CHROMIUM,
     },
   });

@@ -6,6 +6,7 @@ import * as v from "valibot";
 import { GatewayError } from "./errors";
 import { parseJsonAs } from "./json";
 import { logError } from "./log";
+import { webhookKey } from "./events/signature";
 
 export type Env = Cloudflare.Env & {
   /** Admin API bearer token; unset = admin API disabled (404). */
@@ -32,7 +33,9 @@ export const RESERVED_NAMES = [
   "LOG_LEVEL",
   "DEMO",
   "USAGE_FLUSH_MS",
+  "WEBHOOK_RETRY_SECONDS",
   "KV",
+  "EVENTS",
   "RATE_LIMITER",
   "ASSETS",
 ] as const satisfies readonly (keyof Env)[];
@@ -86,11 +89,13 @@ export type S3Credentials = v.InferOutput<typeof S3Credentials>;
  */
 export const HMAC_SECRET_MIN_BYTES = 32;
 
-/** What a tenant names a secret for: a bucket's `credentials` or `auth.hmacSecret`. */
-export type SecretPurpose = "credentials" | "hmac";
+/** What a tenant names a secret for: a bucket's `credentials`, `auth.hmacSecret`, a webhook's `secret`. */
+export type SecretPurpose = "credentials" | "hmac" | "webhook";
 interface SecretValue {
   credentials: { raw: string; creds: S3Credentials };
   hmac: string;
+  /** The HMAC key of a Standard Webhooks secret (src/events/signature.ts). */
+  webhook: Uint8Array;
 }
 export type SecretCheck<P extends SecretPurpose> =
   { ok: true; value: SecretValue[P] } | { ok: false; problem: string };
@@ -98,7 +103,7 @@ export type SecretCheck<P extends SecretPurpose> =
 /**
  * The one rule for a secret a tenant record names: it is not a name of the Worker's own
  * configuration, it is set, and it has the shape of its purpose (credentials JSON with non-empty
- * keys, or an HMAC secret of at least 32 bytes). The admin API refuses a record that fails it
+ * keys, an HMAC secret of at least 32 bytes, or a `whsec_` webhook secret). The admin API refuses a record that fails it
  * (400); at use a failure is the operator's fault (503). `problem` names the secret, never
  * quotes its value.
  */
@@ -125,6 +130,16 @@ export function checkSecret(
       };
     }
     return { ok: true, value: raw };
+  }
+  if (purpose === "webhook") {
+    const key = webhookKey(raw);
+    if (key === undefined) {
+      return {
+        ok: false,
+        problem: `the secret '${name}' is not a Standard Webhooks secret (whsec_ + base64 of 24 to 64 bytes)`,
+      };
+    }
+    return { ok: true, value: key };
   }
   const creds = parseJsonAs(S3Credentials, raw);
   if (creds === undefined) {
@@ -156,7 +171,9 @@ export function useSecret<P extends SecretPurpose>(
     "unavailable",
     purpose === "hmac"
       ? "the tenant's HS256 secret is not configured"
-      : "the bucket's credentials are not configured",
+      : purpose === "webhook"
+        ? "the webhook's secret is not configured"
+        : "the bucket's credentials are not configured",
   );
 }
 

@@ -1,9 +1,13 @@
 /**
  * edgesign: wiring only. Middleware order: request id → CORS → body guard → auth → routes;
- * every error is mapped once, in onError, to problem+json.
+ * every error is mapped once, in onError, to problem+json. The queue handler delivers upload
+ * events (src/events/deliver.ts).
  */
 import { Hono } from "hono";
+import type { Env } from "./env";
 import { GatewayError } from "./errors";
+import { handleQueue } from "./events/deliver";
+import { setLogLevel } from "./log";
 import {
   adminAuth,
   clientAuth,
@@ -41,4 +45,9 @@ app.notFound((c) => problemOf(c, new GatewayError("not_found", "no such route"))
 app.onError(problemResponse);
 
 export { RateLimitCounter } from "./ratelimit/exact";
-export default app;
+/** The app serves HTTP (`fetch`) and consumes the events queue (`queue`); tests use its routes. */
+const queue: ExportedHandlerQueueHandler<Env> = async (batch, env) => {
+  setLogLevel(env.LOG_LEVEL);
+  await handleQueue(batch, env);
+};
+export default Object.assign(app, { queue });

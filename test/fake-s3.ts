@@ -36,7 +36,11 @@ type Operation =
 
 export class FakeS3 {
   readonly uploads = new Map<string, FakeUpload>();
-  readonly objects = new Map<string, { etag: string; size: number }>();
+  /** Objects HeadObject finds, by `<bucket>/<key>`; `headers` are answered as they are. */
+  readonly objects = new Map<
+    string,
+    { etag: string; size: number; headers?: Record<string, string> }
+  >();
   readonly calls: FakeCall[] = [];
   private failures = new Map<Operation, { status: number; body: string } | "network">();
   private counter = 0;
@@ -125,7 +129,7 @@ export class FakeS3 {
       if (object === undefined) return new Response(null, { status: 404 });
       return new Response(null, {
         status: 200,
-        headers: { etag: object.etag, "content-length": String(object.size) },
+        headers: { ...object.headers, etag: object.etag, "content-length": String(object.size) },
       });
     }
     if (operation === "CreateMultipartUpload") {

@@ -20,4 +20,8 @@ export const TEST_SECRETS = {
   HMAC_SHORT: "hmac-secret-31-bytes-long-abcde",
   /** 16 characters but 32 UTF-8 bytes: long enough, as bytes are what is counted. */
   HMAC_MULTIBYTE: "é".repeat(16),
+  /** A Standard Webhooks secret: whsec_ + base64 of 36 bytes. */
+  WEBHOOK_TEST: "whsec_ZWRnZXNpZ24td2ViaG9vay10ZXN0LWtleS0wMTIzNDU2Nzg5",
+  /** 16 bytes: under the spec's 24. */
+  WEBHOOK_SHORT: "whsec_c2hvcnQta2V5LTE2Ynl0ZQ==",
 } as const;

@@ -305,6 +305,7 @@ export async function runRequests(
               },
               counts,
             ),
+          emit: () => undefined,
         },
         { method: "GET", key: keys[i % keys.length] as string },
       ),

@@ -19,6 +19,8 @@ import type {
   ChecksumAlgorithm,
   CompleteInput,
   Completed,
+  ConfirmInput,
+  Confirmed,
   Link,
   LinkInput,
   ListPartsInput,
@@ -114,6 +116,12 @@ export interface UploadFileOptions {
   ifNoneMatch?: "*";
   /** Replace only the object with this ETag (412 otherwise). */
   ifMatch?: string;
+  /**
+   * After a single PUT, `POST /v1/uploads/confirm` (default true): the gateway reads the object
+   * and sends `upload.completed` to the tenant's webhooks. A failed confirm does not fail the
+   * upload (the object is stored): the result says `confirmed: false`.
+   */
+  confirm?: boolean;
 }
 
 export interface UploadedFile {
@@ -123,6 +131,11 @@ export interface UploadedFile {
   size: number;
   etag: string | undefined;
   multipart: boolean;
+  /**
+   * Whether the gateway saw the upload complete and sent `upload.completed`: a multipart upload
+   * it completed, or a PUT it confirmed. False when the confirm was off or failed.
+   */
+  confirmed: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -173,6 +186,16 @@ export class EdgesignClient {
   /** `POST /v1/uploads/post`: a presigned POST form (see `postForm` to send it). */
   createPost(request: PostInput): Promise<PostForm> {
     return this.call("POST", "/v1/uploads/post", request);
+  }
+
+  /**
+   * `POST /v1/uploads/confirm`: the gateway reads the caller's object `key` (relative, as
+   * uploaded) with HeadObject, answers what S3 holds and sends `upload.completed`.
+   */
+  confirm(key: string, options: { bucket?: string } = {}): Promise<Confirmed> {
+    const request: ConfirmInput = { key };
+    if (options.bucket !== undefined) request.bucket = options.bucket;
+    return this.call("POST", "/v1/uploads/confirm", request);
   }
 
   /** `POST /v1/links`: a short link that presigns a fresh GET on every visit. */
@@ -236,10 +259,19 @@ export class EdgesignClient {
    * Uppy tells `signRequest` only the object's key: `objectHeaders(key)` may answer the headers
    * to store with it (e.g. `{ filename }` from the file whose key it generated), signed on the
    * requests that create the object (PutObject, CreateMultipartUpload).
-   * @example new Uppy().use(AwsS3, { signRequest: client.uppy() })
+   *
+   * Uppy's uploads go to S3 directly and `signRequest` is not told when one finishes, so the
+   * gateway sends no `upload.completed` by itself: call the adapter's `confirm` with the key of
+   * Uppy's `upload-success` (the full key; the adapter maps it back to the key it signed).
+   * @example
+   * const signRequest = client.uppy();
+   * uppy.use(AwsS3, { signRequest });
+   * uppy.on("upload-success", (file, response) => void signRequest.confirm(response.body.key));
    */
   uppy(options: UppyOptions = {}): UppySignRequest {
-    return async (request) => {
+    // Full key → the relative key it was signed for, from the requests that create an object.
+    const relativeKeys = new Map<string, string>();
+    const signRequest = async (request: UppyPresignableRequest) => {
       const creates = !("uploadId" in request) && request.method !== "DELETE";
       const headers = creates ? options.objectHeaders?.(request.key) : undefined;
       const body: S3RequestInput = { ...headers, method: request.method, key: request.key };
@@ -255,11 +287,25 @@ export class EdgesignClient {
       const writes = "uploadId" in request ? request.method === "POST" : request.method === "PUT";
       if (options.ifNoneMatch !== undefined && writes) body.ifNoneMatch = options.ifNoneMatch;
       const signed = await this.signS3Request(body);
+      if (creates && request.method !== "DELETE") {
+        if (relativeKeys.size >= UPPY_KEYS_KEPT)
+          relativeKeys.delete(relativeKeys.keys().next().value ?? "");
+        relativeKeys.set(signed.key, request.key);
+      }
       const answer: UppyPresignedResponse = { url: signed.url, key: signed.key };
       if (signed.headers !== undefined) answer.headers = signed.headers;
       if (signed.fields !== undefined) answer.fields = signed.fields;
       return answer;
     };
+    const confirm = (key: string) => {
+      const relative = relativeKeys.get(key);
+      if (relative === undefined) {
+        return Promise.reject(new Error(`no upload of '${key}' was signed by this adapter`));
+      }
+      relativeKeys.delete(key);
+      return this.confirm(relative, options.bucket === undefined ? {} : { bucket: options.bucket });
+    };
+    return Object.assign(signRequest, { confirm });
   }
 
   private async putFile(
@@ -295,13 +341,23 @@ export class EdgesignClient {
       });
     });
     options.onProgress?.(file.size, file.size);
-    return {
+    const uploaded: UploadedFile = {
       key: presigned.key,
       bucket: presigned.bucket,
       size: file.size,
       etag: response.headers.get("etag") ?? undefined,
       multipart: false,
+      confirmed: false,
     };
+    if (options.confirm === false) return uploaded;
+    try {
+      const confirmed = await this.confirm(options.key, { bucket: presigned.bucket });
+      return { ...uploaded, size: confirmed.size, etag: confirmed.etag, confirmed: true };
+    } catch {
+      // The object is stored: a confirm that failed (gateway down, rate limit) loses the event,
+      // not the upload. The caller may call `confirm(key)` again.
+      return uploaded;
+    }
   }
 
   private async multipartFile(
@@ -399,6 +455,7 @@ export class EdgesignClient {
         size: completed.size,
         etag: completed.etag,
         multipart: true,
+        confirmed: true,
       };
     } catch (error) {
       await this.multipart.abort({ key, uploadId, ...bucket }).catch(() => undefined);
@@ -621,7 +678,18 @@ export interface UppyOptions {
   objectHeaders?: (key: string) => ObjectHeaderInput | undefined;
 }
 
-export type UppySignRequest = (request: UppyPresignableRequest) => Promise<UppyPresignedResponse>;
+/**
+ * Uppy's `signRequest`, with `confirm(key)`: `POST /v1/uploads/confirm` for the full key an
+ * upload of this adapter ended with (Uppy's `upload-success` `response.body.key`).
+ */
+export type UppySignRequest = ((
+  request: UppyPresignableRequest,
+) => Promise<UppyPresignedResponse>) & {
+  confirm: (key: string) => Promise<Confirmed>;
+};
+
+/** Keys an Uppy adapter remembers for `confirm` (the oldest is forgotten first). */
+const UPPY_KEYS_KEPT = 1000;
 
 /**
  * The Uppy adapter without building a client first.

@@ -197,6 +197,22 @@ export interface Completed {
   size: number;
 }
 
+/** `POST /v1/uploads/confirm` */
+export interface ConfirmInput {
+  key: string;
+  bucket?: Opt<string>;
+}
+
+/** The object as S3 holds it, read by the gateway (docs/webhooks.md). */
+export interface Confirmed {
+  key: string;
+  bucket: string;
+  size: number;
+  etag: string;
+  contentType?: Opt<string>;
+  checksum?: Opt<{ algorithm: ChecksumAlgorithm; value: string }>;
+}
+
 /** `POST /v1/uploads/multipart/abort` */
 export interface AbortInput {
   key: string;

@@ -4,6 +4,7 @@
  */
 import { requireOperation } from "../auth/verify";
 import { readCredentials, type Env } from "../env";
+import { eventSubject } from "../events/emit";
 import { GatewayError } from "../errors";
 import { meterUsage } from "../usage/meter";
 import { logError, logInfo } from "../log";
@@ -67,6 +68,10 @@ export async function createLink(
   const code = newLinkCode();
   await writeLink(call.env.KV, code, record, nowS);
   const expiresAt = new Date(record.expiresAt * 1000).toISOString();
+  call.emit({
+    type: "link.created",
+    data: { ...eventSubject(call), bucket: alias, key, expiresAt },
+  });
   logInfo("link_created", {
     requestId: call.requestId,
     tenant: tenant.id,
@@ -220,6 +225,15 @@ export async function linkInfo(call: CallContext, code: string): Promise<LinkInf
 export async function deleteLink(call: CallContext, code: string): Promise<void> {
   const record = await ownedLink(call, code);
   await revokeLink(call.env.KV, code, record, Math.floor(call.now.getTime() / 1000));
+  call.emit({
+    type: "link.deleted",
+    data: {
+      ...eventSubject(call),
+      bucket: record.bucket,
+      key: record.key,
+      expiresAt: new Date(record.expiresAt * 1000).toISOString(),
+    },
+  });
   logInfo("link_deleted", { requestId: call.requestId, tenant: call.principal.tenant.id });
 }
 

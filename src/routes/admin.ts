@@ -7,7 +7,8 @@ import { TenantId, TenantRecord } from "../tenants/schema";
 import { deleteTenant, putTenant, readTenant, recordOf, revokeTenant } from "../tenants/store";
 import { usageReport } from "../usage/report";
 import { UsageQuery, UsageReport } from "../usage/schema";
-import { BEARER, jsonBodyOf, newRouter, problemResponses } from "./common";
+import { emit } from "../events/emit";
+import { BEARER, jsonBodyOf, newRouter, problemResponses, waitUntilOf } from "./common";
 
 const params = v.object({ id: TenantId });
 const ADMIN_ERRORS = problemResponses(400, 401, 404, 413, 415, 503);
@@ -81,6 +82,7 @@ export const admin = newRouter()
       });
     }
     requireUsableSecrets(c.env, record);
+    refuseWebhooksToGateway(record, new URL(c.req.url).host);
     return c.json(recordOf(await putTenant(c.env.KV, record)), 200);
   })
   .openapi(getRoute, async (c) => {
@@ -95,7 +97,23 @@ export const admin = newRouter()
     const { id } = c.req.valid("param");
     // `iat < revokedBefore` is refused; +1 s also catches tokens minted earlier in this second.
     const revokedBefore = Math.floor(Date.now() / 1000) + 1;
-    return c.json(recordOf(found(id, await revokeTenant(c.env.KV, id, revokedBefore))), 200);
+    const tenant = found(id, await revokeTenant(c.env.KV, id, revokedBefore));
+    emit(
+      {
+        env: c.env,
+        tenant,
+        sub: undefined,
+        gatewayHost: new URL(c.req.url).host,
+        now: new Date(),
+        requestId: c.get("requestId"),
+        waitUntil: waitUntilOf(c),
+      },
+      {
+        type: "tenant.revoked",
+        data: { tenant: id, revokedBefore: new Date(revokedBefore * 1000).toISOString() },
+      },
+    );
+    return c.json(recordOf(tenant), 200);
   })
   .openapi(usageRoute, async (c) => {
     const tenant = found(
@@ -118,10 +136,29 @@ function requireUsableSecrets(env: Env, record: TenantRecord): void {
   if (record.auth.hmacSecret !== null) {
     named.unshift(["auth.hmacSecret", record.auth.hmacSecret, "hmac"]);
   }
+  for (const [index, hook] of (record.webhooks ?? []).entries()) {
+    named.push([`webhooks.${index}.secret`, hook.secret, "webhook"]);
+  }
   for (const [field, name, purpose] of named) {
     const checked = checkSecret(env, name, purpose);
     if (!checked.ok) {
       throw new GatewayError("invalid_request", `${field}: ${checked.problem}`, { field });
+    }
+  }
+}
+
+/**
+ * 400 for a webhook on the admin request's own host: the gateway would call itself. Delivery
+ * checks again against the host of the request that made each event (src/events/deliver.ts),
+ * since a gateway may answer on several hosts.
+ */
+function refuseWebhooksToGateway(record: TenantRecord, gatewayHost: string): void {
+  for (const [index, hook] of (record.webhooks ?? []).entries()) {
+    if (new URL(hook.url).host === gatewayHost) {
+      const field = `webhooks.${index}.url`;
+      throw new GatewayError("invalid_request", `${field}: must not point at the gateway itself`, {
+        field,
+      });
     }
   }
 }

@@ -7,6 +7,7 @@ import { chargeRateLimit } from "../ratelimit";
 import type { CallContext } from "../signing/service";
 import { PROBLEMS } from "../errors";
 import { meterUsage } from "../usage/meter";
+import { emit } from "../events/emit";
 
 export const ProblemSchema = component(
   "Problem",
@@ -92,6 +93,19 @@ export function callOf(c: Context<AppEnv>): CallContext {
           requestId: c.get("requestId"),
         },
         counts,
+      ),
+    emit: (event) =>
+      emit(
+        {
+          env: c.env,
+          tenant: principal.tenant,
+          sub: principal.sub,
+          gatewayHost: new URL(c.req.url).host,
+          now: c.get("now"),
+          requestId: c.get("requestId"),
+          waitUntil: waitUntilOf(c),
+        },
+        event,
       ),
   };
 }

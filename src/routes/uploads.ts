@@ -21,6 +21,7 @@ import {
   postUploadForCaller,
   signPartsForCaller,
 } from "../uploads/service";
+import { confirmForCaller, ConfirmRequest, ConfirmResult } from "../uploads/confirm";
 import { BEARER, callOf, chargeCaller, jsonBodyOf, newRouter, problemResponses } from "./common";
 
 /** Every upload route may meet these; 404/502 come from S3 (unknown upload, S3 failure). */
@@ -95,6 +96,19 @@ const listPartsRoute = createRoute({
   responses: { 200: ok("Uploaded parts, by part number", ListPartsResult), ...UPLOAD_ERRORS },
 });
 
+const confirmRoute = createRoute({
+  method: "post",
+  path: "/v1/uploads/confirm",
+  summary:
+    "Confirm a single PUT or POST upload: the gateway reads the object and emits upload.completed",
+  description:
+    "HeadObject with the tenant's credentials; answers what S3 holds (size, ETag, content type, " +
+    "checksum when stored) and sends `upload.completed` to the tenant's webhooks (docs/webhooks.md).",
+  security: BEARER,
+  request: { body: jsonBodyOf(ConfirmRequest) },
+  responses: { 200: ok("The object as S3 has it", ConfirmResult), ...UPLOAD_ERRORS },
+});
+
 /**
  * Rate limits: one unit per URL or form issued (a sign-parts call costs one per part, as a batch
  * costs one per item) and one per S3 call the gateway makes for the caller (create, complete,
@@ -126,6 +140,11 @@ export const uploads = newRouter()
     await chargeCaller(c, 1);
     await abortForCaller(callOf(c), body);
     return c.body(null, 204);
+  })
+  .openapi(confirmRoute, async (c) => {
+    const body = c.req.valid("json");
+    await chargeCaller(c, 1);
+    return c.json(await confirmForCaller(callOf(c), body), 200);
   })
   .openapi(listPartsRoute, async (c) => {
     const query = c.req.valid("query");

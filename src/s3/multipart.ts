@@ -230,6 +230,40 @@ async function headObjectEtag(target: S3Target): Promise<string> {
   return etag;
 }
 
+/** What HeadObject says of an object (`POST /v1/uploads/confirm`). */
+export interface HeadedObject {
+  size: number;
+  etag: string;
+  contentType: string | undefined;
+  /** The stored checksum, when the server keeps one and names it (`x-amz-checksum-mode`). */
+  checksum: { algorithm: ChecksumAlgorithm; value: string } | undefined;
+}
+
+/** HeadObject, asking for the stored checksum; a missing object is `404 not_found`. */
+export async function headObject(target: S3Target): Promise<HeadedObject> {
+  const { headers } = await s3Request(target, "HeadObject", "", {
+    method: "HEAD",
+    headers: { "x-amz-checksum-mode": "ENABLED" },
+  });
+  const size = Number(headers.get("content-length"));
+  const etag = headers.get("etag") ?? "";
+  if (!Number.isSafeInteger(size) || size < 0 || etag === "") {
+    throw unreadable(target, "HeadObject");
+  }
+  const algorithm = CHECKSUM_ALGORITHMS.find((name) =>
+    headers.has(`x-amz-checksum-${name.toLowerCase()}`),
+  );
+  return {
+    size,
+    etag,
+    contentType: headers.get("content-type") ?? undefined,
+    checksum:
+      algorithm === undefined
+        ? undefined
+        : { algorithm, value: headers.get(`x-amz-checksum-${algorithm.toLowerCase()}`) ?? "" },
+  };
+}
+
 /** AbortMultipartUpload: the parts are deleted and the upload id stops working. */
 export async function abortMultipartUpload(target: S3Target, uploadId: string): Promise<void> {
   await s3Call(target, "AbortMultipartUpload", query({ uploadId }), { method: "DELETE" });
@@ -322,7 +356,8 @@ export function s3Failure(
     return new GatewayError(mapped, `S3 refused ${operation}: ${named}`);
   }
   if (status === 404 && code !== "NoSuchBucket") {
-    return new GatewayError("not_found", `no such upload for this key (S3 ${operation}: ${named})`);
+    const what = operation === "HeadObject" ? "object" : "upload for this key";
+    return new GatewayError("not_found", `no such ${what} (S3 ${operation}: ${named})`);
   }
   return new GatewayError("upstream_error", `S3 ${operation} failed: ${named} (HTTP ${status})`);
 }

@@ -12,6 +12,7 @@ import { logInfo } from "../log";
 import type { BucketConfig, TenantRecord } from "../tenants/schema";
 import { conditionHeaders } from "./conditions";
 import { checksumHeaders, uploadChecksum } from "./checksums";
+import type { GatewayEvent } from "../events/schema";
 import type { Counts } from "../usage/metrics";
 import { presignCounts } from "../usage/counts";
 import { allowedContentType } from "./content-type";
@@ -27,6 +28,8 @@ export interface CallContext {
   now: Date;
   /** Counts what the call is about to issue; reserves it first under a quota (src/usage/). */
   meter: (counts: Counts) => Promise<void>;
+  /** Enqueues an event for the tenant's webhooks, after the response (src/events/emit.ts). */
+  emit: (event: GatewayEvent) => void;
 }
 
 export async function presignForCaller(

@@ -3,6 +3,7 @@
  * the admin API, the TypeScript type and the OpenAPI component.
  */
 import * as v from "valibot";
+import { EVENT_TYPES, MAX_WEBHOOKS } from "../events/schema";
 import { prefixProblem } from "../keys";
 import { component, documented, integerIn } from "../openapi/route";
 import { CHECKSUM_ALGORITHMS, expiryProblem, PROVIDERS, styleProblem } from "../s3/providers";
@@ -34,7 +35,8 @@ export const SecretName = v.pipe(
     example: "S3_MAIN",
     description:
       "The name of a Worker secret that is set and is none of the Worker's own vars, bindings " +
-      "or ADMIN_TOKEN: S3 credentials JSON for `credentials`, at least 32 bytes for `hmacSecret`.",
+      "or ADMIN_TOKEN: S3 credentials JSON for `credentials`, at least 32 bytes for `hmacSecret`, " +
+      "a Standard Webhooks secret (whsec_…) for a webhook's `secret`.",
   }),
 );
 
@@ -111,11 +113,33 @@ function isOrigin(url: string): boolean {
  * `127.0.0.1.evil.com` and `localhost.evil.com` stay what they are: names under `evil.com`. The
  * IPv4-mapped `[::ffff:127.0.0.1]` is not accepted: its meaning depends on the host's IPv6 stack.
  */
-function isLoopbackHost(hostname: string): boolean {
+export function isLoopbackHost(hostname: string): boolean {
   if (hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname)) return true;
   const labels = hostname.split(".");
   return labels.at(-1) === "localhost" && !labels.includes("");
 }
+
+/**
+ * A webhook (docs/webhooks.md): where the tenant's events go, which ones, and the Worker secret
+ * (`whsec_…`) they are signed with. https only, but for a loopback host, as bucket endpoints.
+ */
+const Webhook = v.strictObject({
+  url: v.pipe(
+    v.string(),
+    v.url(),
+    v.maxLength(2048),
+    v.check(
+      (url) =>
+        new URL(url).protocol === "https:" ||
+        (new URL(url).protocol === "http:" && isLoopbackHost(new URL(url).hostname)),
+      "https, or http only for a loopback host (127.0.0.0/8, [::1], localhost, *.localhost)",
+    ),
+    v.check((url) => new URL(url).username === "" && new URL(url).password === "", "no user info"),
+    documented({ example: "https://hooks.example.com/edgesign" }),
+  ),
+  events: v.pipe(v.array(v.picklist(EVENT_TYPES)), v.minLength(1)),
+  secret: SecretName,
+});
 
 /** Content-type patterns such as `image/png`, `image/*` or `*\/*`. */
 const ContentTypePattern = v.pipe(
@@ -269,6 +293,7 @@ export const TenantRecord = component(
         }),
       ),
       ...UsageTenantFields,
+      webhooks: v.optional(v.pipe(v.array(Webhook), v.maxLength(MAX_WEBHOOKS))),
     }),
     v.forward(
       v.check((tenant) => Object.keys(tenant.buckets).length > 0, "at least one bucket is needed"),

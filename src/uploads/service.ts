@@ -39,6 +39,7 @@ import { clientFor, presign } from "../signing/presign";
 import { allowedContentType } from "../signing/content-type";
 import { headersOf, postFieldsOf, resolveObjectHeaders } from "../signing/object-headers";
 import { lifetimeOf, requireUnexpired, type CredentialsUse } from "../signing/expiry";
+import { eventSubject } from "../events/emit";
 import { callerKey, resolveBucket, resolveExpiresIn, type CallContext } from "../signing/service";
 import { deleteUploadRecord, getUploadRecord, putUploadRecord } from "./records";
 import type {
@@ -275,6 +276,17 @@ export async function completeForCaller(call: CallContext, body: CompleteRequest
   await call.meter({ "uploads.completed": 1 });
   await deleteUploadRecord(call.env.KV, tenant, body.uploadId);
   logUpload(call, "upload_completed", upload, body.uploadId, { size });
+  call.emit({
+    type: "upload.completed",
+    data: {
+      ...eventSubject(call),
+      bucket: upload.alias,
+      key: upload.key,
+      size,
+      etag,
+      via: "multipart",
+    },
+  });
   return { key: upload.key, bucket: upload.alias, etag, size };
 }
 

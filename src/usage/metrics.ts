@@ -9,14 +9,23 @@ import type { Operation } from "../tenants/schema";
  * A counted thing. `urls.<operation>`: URLs issued (a batch or sign-parts call counts each URL);
  * `bytes.put` / `bytes.post` / `bytes.multipart`: bytes authorized for upload (the signed
  * content-length, the POST form's maximum, the parts' size at completion); `uploads.completed`;
- * `links.visits`; `refusals.<code>`: problem answers, by code.
+ * `links.visits`; `refusals.<code>`: problem answers, by code; `webhooks.<outcome>`: webhook
+ * deliveries (src/events/deliver.ts).
  */
 export type Metric =
   | `urls.${Operation}`
   | `bytes.${UploadKind}`
   | "uploads.completed"
   | "links.visits"
-  | `refusals.${ProblemCode}`;
+  | `refusals.${ProblemCode}`
+  | `webhooks.${WebhookOutcome}`;
+
+/**
+ * `delivered`: a 2xx answer; `failed`: an attempt that will be retried; `dead`: a message given
+ * up (dead-letter queue, or a webhook that points at the gateway), logged with its payload;
+ * `unsent`: an event the queue refused, logged with its payload.
+ */
+export type WebhookOutcome = "delivered" | "failed" | "dead" | "unsent";
 
 export type UploadKind = "put" | "post" | "multipart";
 

@@ -65,7 +65,8 @@ export const UsageReport = component(
           documented({
             description:
               "metric → count: urls.<operation>, bytes.put|post|multipart, uploads.completed, " +
-              "links.visits, refusals.<code>; metrics with no count are absent",
+              "links.visits, refusals.<code>, webhooks.delivered|failed|dead|unsent; metrics with no " +
+              "count are absent",
           }),
         ),
       }),

@@ -168,6 +168,8 @@ describe("uploadFile", () => {
       size: 11,
       etag: '"etag-object"',
       multipart: false,
+      // This fake gateway refuses the confirm (403): the stored upload still stands.
+      confirmed: false,
     });
     expect(progress).toEqual([0, 1]);
   });

@@ -12,6 +12,7 @@ import type { CreateLinkRequest, CreateLinkResult } from "../../src/links/schema
 import type { PresignRequest, PresignResult } from "../../src/signing/schema";
 import type { SignS3Request, SignS3Result } from "../../src/uploads/sign-request-schema";
 import type * as uploads from "../../src/uploads/schema";
+import type { ConfirmRequest, ConfirmResult } from "../../src/uploads/confirm";
 
 describe("client types match the gateway's schemas", () => {
   it("requests: every client value is a valid input, and back", () => {
@@ -34,6 +35,7 @@ describe("client types match the gateway's schemas", () => {
     >();
     expectTypeOf<client.LinkInput>().toEqualTypeOf<v.InferInput<typeof CreateLinkRequest>>();
     expectTypeOf<client.S3RequestInput>().toEqualTypeOf<v.InferInput<typeof SignS3Request>>();
+    expectTypeOf<client.ConfirmInput>().toEqualTypeOf<v.InferInput<typeof ConfirmRequest>>();
   });
 
   it("answers: every route output fits the client's type, and back", () => {
@@ -51,6 +53,7 @@ describe("client types match the gateway's schemas", () => {
     >();
     expectTypeOf<client.Link>().toEqualTypeOf<v.InferOutput<typeof CreateLinkResult>>();
     expectTypeOf<client.S3RequestSigned>().toEqualTypeOf<v.InferOutput<typeof SignS3Result>>();
+    expectTypeOf<client.Confirmed>().toEqualTypeOf<v.InferOutput<typeof ConfirmResult>>();
     expectTypeOf<client.Problem>().toEqualTypeOf<Problem>();
   });
 });
