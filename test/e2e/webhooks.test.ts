@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { edgesign } from "../../src/client/index";
 import {
   ADMIN_TOKEN,
+  api,
   createTenant,
   GATEWAY_URL,
   RUN,
@@ -52,16 +53,6 @@ async function until<T>(what: string, read: () => T | undefined | Promise<T | un
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-}
-
-async function api(token: string, path: string, body: unknown) {
-  const res = await fetch(`${GATEWAY_URL}${path}`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text === "" ? null : JSON.parse(text) };
 }
 
 async function totals(id: string): Promise<Record<string, number>> {
