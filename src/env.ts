@@ -31,6 +31,7 @@ export const RESERVED_NAMES = [
   "CORS_ORIGINS",
   "LOG_LEVEL",
   "DEMO",
+  "ADMIN_UI",
   "USAGE_FLUSH_MS",
   "KV",
   "RATE_LIMITER",
