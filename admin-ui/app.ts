@@ -14,6 +14,10 @@ import { chartSeries, formatBytes, monthStartOf, quotaUse, webhookFailures } fro
 
 /** Pages of `GET /admin/tenants` read at most (100 tenants each). */
 const MAX_TENANT_PAGES = 50;
+/** Counts are whole: the y axis steps by 1, 2, 5, 10, 20, 50… and never by 0.5. */
+const WHOLE_STEPS = Array.from({ length: 16 }, (_, power) =>
+  [1, 2, 5].map((step) => step * 10 ** power),
+).flat();
 /** Line colours, one per metric (cycled). */
 const COLOURS = ["#0969da", "#1a7f37", "#cf222e", "#8250df", "#bf8700", "#1b7c83", "#e16f24"];
 
@@ -204,7 +208,7 @@ function drawChart(report: UsageView): void {
     width: 640,
     height: 300,
     scales: { x: { time: true }, count: {} },
-    axes: [{}, { scale: "count" }],
+    axes: [{}, { scale: "count", incrs: WHOLE_STEPS }],
     series: [
       { label: "time (UTC)" },
       ...series.map(([metric], i) => ({
