@@ -14,6 +14,8 @@ import { waitForAnswer } from "./wait-for-answer.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const BROWSER_TEST = "test/e2e/browser.test.ts";
+/** Every file that drives Chromium (the demo page, the operator page). */
+const BROWSER_TESTS = [BROWSER_TEST, "test/e2e/admin-ui.test.ts"];
 
 // STS on: the suite also proves presigned URLs made with temporary credentials (session token).
 const rgw = (command) =>
@@ -87,7 +89,7 @@ const vitestArgs = browserOnly
 const wantsBrowser =
   browserOnly ||
   !vitestArgs.some((arg) => arg.startsWith("test/")) ||
-  vitestArgs.includes(BROWSER_TEST);
+  vitestArgs.some((arg) => BROWSER_TESTS.includes(arg));
 
 const work = mkdtempSync(join(tmpdir(), "edgesign-e2e-"));
 let gateway;
@@ -144,6 +146,9 @@ try {
       // Webhook retries at once (no backoff), so the e2e suite sees retries and dead letters fast.
       "--var",
       "WEBHOOK_RETRY_SECONDS:0",
+      // The operator page (/admin/ui) for its browser test.
+      "--var",
+      "ADMIN_UI:1",
     ],
     {
       stdio: ["ignore", "pipe", "pipe"],

@@ -32,6 +32,7 @@ export const RESERVED_NAMES = [
   "CORS_ORIGINS",
   "LOG_LEVEL",
   "DEMO",
+  "ADMIN_UI",
   "USAGE_FLUSH_MS",
   "WEBHOOK_RETRY_SECONDS",
   "KV",

@@ -19,6 +19,7 @@ import {
   type AppEnv,
 } from "./middleware";
 import { routers } from "./routes";
+import { ADMIN_UI_PATH } from "./routes/admin-ui";
 
 const app = new Hono<AppEnv>();
 
@@ -27,7 +28,7 @@ app.use("/v1/*", clientCors());
 app.use("/v1/*", jsonBody());
 app.use("/admin/*", jsonBody());
 app.use("/v1/*", clientAuth());
-app.use("/admin/*", adminAuth());
+app.use("/admin/*", adminAuth({ except: ADMIN_UI_PATH }));
 
 for (const router of routers) router.mountOn(app);
 

@@ -109,10 +109,13 @@ export function clientAuth(): MiddlewareHandler<AppEnv> {
 /**
  * Guards the admin API with the ADMIN_TOKEN secret, compared in constant time (equal-length
  * SHA-256 digests through `crypto.subtle.timingSafeEqual`). No secret → the API does not exist.
- * @example app.use("/admin/*", adminAuth())
+ * Paths matching `except` pass unguarded: the operator page's static files, which hold no secret
+ * and check ADMIN_TOKEN themselves (src/routes/admin-ui.ts).
+ * @example app.use("/admin/*", adminAuth({ except: /^\/admin\/ui(\/|$)/ }))
  */
-export function adminAuth(): MiddlewareHandler<AppEnv> {
+export function adminAuth(options: { except?: RegExp } = {}): MiddlewareHandler<AppEnv> {
   return async function adminAuth(c, next) {
+    if (options.except?.test(c.req.path)) return next();
     const expected = c.env.ADMIN_TOKEN;
     if (expected === undefined || expected === "") {
       throw new GatewayError("not_found", "no such route");

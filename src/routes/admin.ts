@@ -3,6 +3,7 @@ import * as v from "valibot";
 import { checkSecret, type Env, type SecretPurpose } from "../env";
 import { GatewayError } from "../errors";
 import { createRoute } from "../openapi/route";
+import { listTenants, TenantList, TenantListQuery } from "../tenants/list";
 import { TenantId, TenantRecord } from "../tenants/schema";
 import { deleteTenant, putTenant, readTenant, recordOf, revokeTenant } from "../tenants/store";
 import { usageReport } from "../usage/report";
@@ -14,6 +15,21 @@ const params = v.object({ id: TenantId });
 const ADMIN_ERRORS = problemResponses(400, 401, 404, 413, 415, 503);
 const tenantBody = { "application/json": { schema: TenantRecord } };
 const usageBody = { "application/json": { schema: UsageReport } };
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/admin/tenants",
+  summary: "List tenants, a page at a time",
+  description:
+    "Tenant ids in byte order, at most `limit` (default and maximum 100) per page, each with " +
+    "`disabled` when the stored record's KV metadata carries it; `cursor` fetches the next page.",
+  security: BEARER,
+  request: { query: TenantListQuery },
+  responses: {
+    200: { description: "One page", content: { "application/json": { schema: TenantList } } },
+    ...ADMIN_ERRORS,
+  },
+});
 
 const putRoute = createRoute({
   method: "put",
@@ -73,6 +89,10 @@ const usageRoute = createRoute({
 });
 
 export const admin = newRouter()
+  .openapi(listRoute, async (c) => {
+    const { cursor, limit } = c.req.valid("query");
+    return c.json(await listTenants(c.env.KV, { cursor, limit: Number(limit) }), 200);
+  })
   .openapi(putRoute, async (c) => {
     const { id } = c.req.valid("param");
     const record = c.req.valid("json");

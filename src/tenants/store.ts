@@ -5,7 +5,8 @@
  * - `tenant:<id>`: the record as the admin API stored it, with KV metadata `{generation, version}`
  *   that the gateway assigns: `version` is new on every PUT; `generation` is new when the tenant
  *   is created (first PUT, or the first PUT after a DELETE) and names everything that must not
- *   outlive the tenant (links, upload records, exact-mode counters).
+ *   outlive the tenant (links, upload records, exact-mode counters). The metadata also copies
+ *   the record's `disabled`, for the tenant list (./list.ts).
  * - `tenant-revoked:<id>`: the revocation floor (unix seconds) written by `/revoke` alone, so a
  *   revoke never writes back a record it may have read stale, and a PUT cannot lower it. The
  *   effective `auth.revokedBefore` is the larger of the two. It outlives a DELETE on purpose: a
@@ -43,9 +44,11 @@ export type Tenant = TenantRecord & {
 /** The generation of a tenant stored without metadata; link records without one carry it too. */
 export const FIRST_GENERATION = "0";
 
-interface TenantMetadata {
+export interface TenantMetadata {
   generation: string;
   version: string;
+  /** The record's `disabled`, so `GET /admin/tenants` lists it without reading records. */
+  disabled?: boolean;
 }
 
 interface CacheEntry {
@@ -100,6 +103,7 @@ export async function putTenant(kv: KVNamespace, record: TenantRecord): Promise<
   const metadata: TenantMetadata = {
     generation: stored.metadata?.generation ?? (stored.raw === null ? newId() : FIRST_GENERATION),
     version: newId(),
+    disabled: record.disabled,
   };
   try {
     await withDeadline(kv.put(tenantKey(record.id), JSON.stringify(record), { metadata }), "KV");

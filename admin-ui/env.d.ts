@@ -1,0 +1,2 @@
+/** Stylesheets imported by admin-ui/app.ts are bundled by esbuild into app.css. */
+declare module "*.css";
