@@ -6,12 +6,7 @@
  * these paths from `adminAuth`): the operator pastes the token into the page, which sends it to
  * the admin API as a bearer token and keeps it in a variable of the tab only.
  */
-import * as v from "valibot";
-import type { Context } from "hono";
-import { GatewayError } from "../errors";
-import type { AppEnv } from "../middleware";
-import { createRoute, documented } from "../openapi/route";
-import { newRouter, problemResponses } from "./common";
+import { staticPageRouter } from "./static-page";
 
 /** The page's paths, which `adminAuth` lets through (src/index.ts). */
 export const ADMIN_UI_PATH = /^\/admin\/ui(\/|$)/;
@@ -44,48 +39,12 @@ const SECURITY_HEADERS: Record<string, string> = {
   "Cache-Control": "no-store",
 };
 
-const UI_FILE = v.pipe(
-  v.string(),
-  v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "a file of the operator page's bundle"),
-  documented({ example: "app.js" }),
-);
-
-const page = createRoute({
-  method: "get",
+export const adminUi = staticPageRouter({
   path: "/admin/ui",
-  summary: "The operator page (only when ADMIN_UI=1 and ADMIN_TOKEN is set)",
-  responses: {
-    200: { description: "The page", content: { "text/html": { schema: v.string() } } },
-    ...problemResponses(404),
-  },
+  assets: "/admin-ui",
+  title: "The operator page",
+  when: "ADMIN_UI=1 and ADMIN_TOKEN is set",
+  bundle: "the operator page's bundle",
+  enabled: (env) => env.ADMIN_UI === "1" && Boolean(env.ADMIN_TOKEN),
+  headers: SECURITY_HEADERS,
 });
-
-const file = createRoute({
-  method: "get",
-  path: "/admin/ui/{file}",
-  summary: "A file of the operator page's bundle (only when ADMIN_UI=1 and ADMIN_TOKEN is set)",
-  request: { params: v.object({ file: UI_FILE }) },
-  responses: {
-    200: { description: "The file" },
-    ...problemResponses(404),
-  },
-});
-
-export const adminUi = newRouter()
-  .openapi(page, (c) => uiAsset(c, "index.html"))
-  .openapi(file, (c) => uiAsset(c, c.req.valid("param").file));
-
-/** The asset `/admin-ui/<name>`, or 404 when the page is off, the bundle is missing or lacks it. */
-async function uiAsset(c: Context<AppEnv>, name: string): Promise<Response> {
-  const assets = c.env.ASSETS as Fetcher | undefined;
-  if (c.env.ADMIN_UI !== "1" || !c.env.ADMIN_TOKEN || assets === undefined) {
-    throw new GatewayError("not_found", "no such route");
-  }
-  const asset = await assets.fetch(new URL(`/admin-ui/${name}`, c.req.url));
-  if (!asset.ok) throw new GatewayError("not_found", "no such file in the operator page's bundle");
-  const response = new Response(asset.body, asset);
-  for (const [header, value] of Object.entries(SECURITY_HEADERS)) {
-    response.headers.set(header, value);
-  }
-  return response;
-}
