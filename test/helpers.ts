@@ -222,3 +222,19 @@ export async function gatewayErrorOf(promise: Promise<unknown>): Promise<Gateway
   }
   throw new Error("expected a GatewayError");
 }
+
+/** A stand-in for the ASSETS binding holding the built bundle. */
+export function fakeAssets(files: Record<string, string>) {
+  const requested: string[] = [];
+  return {
+    requested,
+    fetch: async (input: RequestInfo | URL) => {
+      const path = new URL(input instanceof Request ? input.url : String(input)).pathname;
+      requested.push(path);
+      const body = files[path];
+      return body === undefined
+        ? new Response("not found", { status: 404 })
+        : new Response(body, { headers: { "Content-Type": "text/html" } });
+    },
+  };
+}

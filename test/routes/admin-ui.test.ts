@@ -17,23 +17,7 @@ import {
 import type { TenantList } from "../../src/tenants/list";
 import type { TenantRecord } from "../../src/tenants/schema";
 import type { UsageReport } from "../../src/usage/schema";
-import { call, expectProblem, seedTenant } from "../helpers";
-
-/** A stand-in for the ASSETS binding holding the built bundle. */
-function assets(files: Record<string, string>) {
-  const requested: string[] = [];
-  return {
-    requested,
-    fetch: async (input: RequestInfo | URL) => {
-      const path = new URL(input instanceof Request ? input.url : String(input)).pathname;
-      requested.push(path);
-      const body = files[path];
-      return body === undefined
-        ? new Response("not found", { status: 404 })
-        : new Response(body, { headers: { "Content-Type": "text/html" } });
-    },
-  };
-}
+import { call, expectProblem, fakeAssets as assets, seedTenant } from "../helpers";
 
 const base = env as unknown as Record<string, unknown>;
 const bundle = {

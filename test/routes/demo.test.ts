@@ -1,23 +1,7 @@
 /** `/demo`: the Uppy demo page exists only with DEMO=1, and serves only its bundle's files. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, expectProblem } from "../helpers";
-
-/** A stand-in for the ASSETS binding holding the built bundle. */
-function assets(files: Record<string, string>) {
-  const requested: string[] = [];
-  return {
-    requested,
-    fetch: async (input: RequestInfo | URL) => {
-      const path = new URL(input instanceof Request ? input.url : String(input)).pathname;
-      requested.push(path);
-      const body = files[path];
-      return body === undefined
-        ? new Response("not found", { status: 404 })
-        : new Response(body, { headers: { "Content-Type": "text/html" } });
-    },
-  };
-}
+import { call, expectProblem, fakeAssets as assets } from "../helpers";
 
 const base = env as unknown as Record<string, unknown>;
 const bundle = { "/demo/index.html": "<!doctype html><title>demo</title>", "/demo/app.js": "js" };
