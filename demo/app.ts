@@ -48,7 +48,8 @@ const client = edgesign({ gateway: location.origin, token });
 /** The relative key Uppy asked for, per file: the gateway calls below take relative keys. */
 const relativeKeys = new Map<string, string>();
 
-const uppy = new Uppy<Meta, Body>({ autoProceed: false })
+const uppy = new Uppy<Meta, Body>({ autoProceed: false });
+uppy
   .use(Dashboard<Meta, Body>, {
     inline: true,
     target: "#uppy",
@@ -63,7 +64,12 @@ const uppy = new Uppy<Meta, Body>({ autoProceed: false })
       relativeKeys.set(file.id, key);
       return key;
     },
-    signRequest: client.uppy(),
+    // With the Uppy instance, the adapter confirms each upload on `upload-success`, so the
+    // gateway sends the tenant's `upload.completed` webhooks (docs/webhooks.md).
+    signRequest: client.uppy({
+      uppy,
+      onConfirmError: (error, key) => console.warn(`confirm of ${key} failed`, error),
+    }),
   });
 
 uppy.on("file-added", (file) => {

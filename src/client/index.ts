@@ -260,13 +260,14 @@ export class EdgesignClient {
    * to store with it (e.g. `{ filename }` from the file whose key it generated), signed on the
    * requests that create the object (PutObject, CreateMultipartUpload).
    *
-   * Uppy's uploads go to S3 directly and `signRequest` is not told when one finishes, so the
-   * gateway sends no `upload.completed` by itself: call the adapter's `confirm` with the key of
-   * Uppy's `upload-success` (the full key; the adapter maps it back to the key it signed).
+   * Uppy's uploads go to S3 directly and `signRequest` is not told when one finishes: given the
+   * Uppy instance (`uppy` option), the adapter listens to its `upload-success` and confirms each
+   * upload it signed, so the gateway sends `upload.completed`; without it, call the adapter's
+   * `confirm` with the key of Uppy's `upload-success` (the full key; the adapter maps it back to
+   * the key it signed).
    * @example
-   * const signRequest = client.uppy();
-   * uppy.use(AwsS3, { signRequest });
-   * uppy.on("upload-success", (file, response) => void signRequest.confirm(response.body.key));
+   * const uppy = new Uppy();
+   * uppy.use(AwsS3, { signRequest: client.uppy({ uppy }) });
    */
   uppy(options: UppyOptions = {}): UppySignRequest {
     // Full key → the relative key it was signed for, from the requests that create an object.
@@ -305,6 +306,11 @@ export class EdgesignClient {
       relativeKeys.delete(key);
       return this.confirm(relative, options.bucket === undefined ? {} : { bucket: options.bucket });
     };
+    options.uppy?.on("upload-success", (_file, response) => {
+      const key = response.body?.key;
+      if (key === undefined || !relativeKeys.has(key)) return;
+      confirm(key).catch((error: unknown) => options.onConfirmError?.(error, key));
+    });
     return Object.assign(signRequest, { confirm });
   }
 
@@ -676,6 +682,21 @@ export interface UppyOptions {
   ifNoneMatch?: "*";
   /** The headers to store with the object of `key` (see `EdgesignClient.uppy`). */
   objectHeaders?: (key: string) => ObjectHeaderInput | undefined;
+  /**
+   * The Uppy instance: the adapter then confirms every upload it signed on Uppy's
+   * `upload-success` (single PUT, POST form or multipart), so the gateway sends
+   * `upload.completed`. A failed confirm goes to `onConfirmError`; the upload stays a success.
+   */
+  uppy?: UppyEvents;
+  onConfirmError?: (error: unknown, key: string) => void;
+}
+
+/** The part of an Uppy instance the adapter uses (`uppy.on("upload-success", …)`). */
+export interface UppyEvents {
+  on(
+    event: "upload-success",
+    handler: (file: unknown, response: { body?: { key?: string } | undefined }) => void,
+  ): unknown;
 }
 
 /**

@@ -121,4 +121,42 @@ describe("confirm", () => {
     });
     await expect(signRequest.confirm("full/other.png")).rejects.toThrow(/no upload/);
   });
+
+  it("given the Uppy instance, the adapter confirms each upload it signed on upload-success", async () => {
+    const { sent, client } = network();
+    const handlers: ((file: unknown, response: { body?: { key?: string } }) => void)[] = [];
+    const uppy = {
+      on: (_event: "upload-success", handler: (typeof handlers)[number]) => handlers.push(handler),
+    };
+    const signRequest = client.uppy({ uppy });
+    await signRequest({ method: "PUT", key: "photos/cat.png" });
+    const before = sent.length;
+    for (const handler of handlers) handler({}, { body: { key: "full/photos/cat.png" } });
+    // A key this adapter did not sign (another plugin's upload) is left alone.
+    for (const handler of handlers) handler({}, { body: { key: "full/not-mine.png" } });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(sent.slice(before)).toEqual([
+      { path: "/v1/uploads/confirm", body: { key: "photos/cat.png" } },
+    ]);
+  });
+
+  it("a failed automatic confirm goes to onConfirmError, never thrown into Uppy", async () => {
+    const { client } = network(503);
+    const handlers: ((file: unknown, response: { body?: { key?: string } }) => void)[] = [];
+    const uppy = {
+      on: (_event: "upload-success", handler: (typeof handlers)[number]) => handlers.push(handler),
+    };
+    const failures: [unknown, string][] = [];
+    const signRequest = client.uppy({
+      uppy,
+      onConfirmError: (error, key) => failures.push([error, key]),
+    });
+    await signRequest({ method: "PUT", key: "photos/cat.png" });
+    for (const handler of handlers) handler({}, { body: { key: "full/photos/cat.png" } });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.[0]).toBeInstanceOf(EdgesignError);
+    expect(failures[0]?.[1]).toBe("full/photos/cat.png");
+  });
 });

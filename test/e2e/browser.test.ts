@@ -38,6 +38,8 @@ let context: BrowserContext;
 let page: Page;
 const consoleErrors: string[] = [];
 const s3Requests: { method: string; url: string; headers: Record<string, string> }[] = [];
+/** The page's `POST /v1/uploads/confirm` calls (the Uppy adapter's, on upload-success). */
+const confirms: { key: string; status: number }[] = [];
 
 interface DemoFile {
   name: string;
@@ -63,6 +65,13 @@ beforeAll(async () => {
     if (message.type() === "error") consoleErrors.push(message.text());
   });
   page.on("pageerror", (error) => consoleErrors.push(`pageerror: ${error.message}`));
+  page.on("response", (response) => {
+    const request = response.request();
+    if (request.url() === `${GATEWAY_URL}/v1/uploads/confirm` && request.method() === "POST") {
+      const body = JSON.parse(request.postData() ?? "{}") as { key?: string };
+      confirms.push({ key: body.key ?? "", status: response.status() });
+    }
+  });
   page.on("request", (request) => {
     if (request.url().startsWith(S3.endpoint) && request.method() !== "OPTIONS") {
       s3Requests.push({ method: request.method(), url: request.url(), headers: request.headers() });
@@ -78,6 +87,7 @@ afterAll(async () => {
 /** Opens the demo as `tenant`'s alice, uploads `files` with Uppy, waits for 100 % and links. */
 async function uploadThroughDemo(tenant: TestTenant, files: DemoFile[], screenshot: string) {
   s3Requests.length = 0;
+  confirms.length = 0;
   const token = await tenant.token({}, "alice");
   // A fresh document: a second visit differing only in the fragment would not reload the page.
   await page.goto("about:blank");
@@ -101,6 +111,12 @@ async function uploadThroughDemo(tenant: TestTenant, files: DemoFile[], screensh
     await row(file.name).locator("a[data-role=short-link]").waitFor({ timeout: 30_000 });
   }
   await page.locator(".uppy-StatusBar.is-complete").waitFor({ timeout: 10_000 });
+  // The adapter confirmed each upload (single PUT, POST form or multipart) with the gateway.
+  await expect.poll(() => confirms.length, { timeout: 10_000 }).toBe(files.length);
+  for (const file of files) {
+    const confirm = confirms.find((c) => c.key.endsWith(file.name));
+    expect(confirm?.status, file.name).toBe(200);
+  }
   mkdirSync("test-results", { recursive: true });
   await page.screenshot({ path: `test-results/${screenshot}`, fullPage: true });
 }
