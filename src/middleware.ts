@@ -11,7 +11,7 @@ import { authenticate, type Principal } from "./auth/verify";
 import { corsOrigins, type Env } from "./env";
 import { GatewayError, PROBLEMS, type ProblemCode } from "./errors";
 import { logError, setLogLevel } from "./log";
-import { meterUsage } from "./usage/meter";
+import { meterUsage, type MeterInput } from "./usage/meter";
 
 export interface AppEnv {
   Bindings: Env;
@@ -168,22 +168,29 @@ export function problemResponse(error: Error, c: Context<AppEnv>): Response {
 function countRefusal(c: Context<AppEnv>, error: GatewayError): void {
   const principal = c.get("principal") as Principal | undefined;
   if (principal === undefined) return;
-  let waitUntil: (promise: Promise<unknown>) => void;
-  try {
-    const ctx = c.executionCtx;
-    waitUntil = (promise) => ctx.waitUntil(promise);
-  } catch {
-    waitUntil = (promise) => void promise.catch(() => undefined);
-  }
-  const input = {
+  void meterUsage(meterInputOf(c, principal), { [`refusals.${error.code}`]: 1 });
+}
+
+/** What usage metering needs of an authenticated request (src/usage/meter.ts). */
+export function meterInputOf(c: Context<AppEnv>, principal: Principal): MeterInput {
+  return {
     env: c.env,
     tenant: principal.tenant,
     sub: principal.sub,
     nowMs: c.get("now").getTime(),
-    waitUntil,
+    waitUntil: waitUntilOf(c),
     requestId: c.get("requestId"),
   };
-  void meterUsage(input, { [`refusals.${error.code}`]: 1 });
+}
+
+/** `ctx.waitUntil`, or a fire-and-forget fallback where no execution context exists. */
+export function waitUntilOf(c: Context<AppEnv>): (promise: Promise<unknown>) => void {
+  try {
+    const ctx = c.executionCtx;
+    return (promise) => ctx.waitUntil(promise);
+  } catch {
+    return (promise) => void promise.catch(() => undefined);
+  }
 }
 
 export function problemOf(c: Context<AppEnv>, error: GatewayError): Response {

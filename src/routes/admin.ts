@@ -9,7 +9,8 @@ import { deleteTenant, putTenant, readTenant, recordOf, revokeTenant } from "../
 import { usageReport } from "../usage/report";
 import { UsageQuery, UsageReport } from "../usage/schema";
 import { emit } from "../events/emit";
-import { BEARER, jsonBodyOf, newRouter, problemResponses, waitUntilOf } from "./common";
+import { waitUntilOf } from "../middleware";
+import { BEARER, jsonBodyOf, newRouter, problemResponses } from "./common";
 
 const params = v.object({ id: TenantId });
 const ADMIN_ERRORS = problemResponses(400, 401, 404, 413, 415, 503);

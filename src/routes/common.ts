@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import * as v from "valibot";
 import { component, integer, Router } from "../openapi/route";
-import { validationError, type AppEnv } from "../middleware";
+import { meterInputOf, validationError, waitUntilOf, type AppEnv } from "../middleware";
 import { chargeRateLimit } from "../ratelimit";
 import type { CallContext } from "../signing/service";
 import { PROBLEMS } from "../errors";
@@ -64,16 +64,6 @@ export async function chargeCaller(c: Context<AppEnv>, cost: number): Promise<vo
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
 }
 
-/** `ctx.waitUntil`, or a fire-and-forget fallback where no execution context exists. */
-export function waitUntilOf(c: Context<AppEnv>): (promise: Promise<unknown>) => void {
-  try {
-    const ctx = c.executionCtx;
-    return (promise) => ctx.waitUntil(promise);
-  } catch {
-    return (promise) => void promise.catch(() => undefined);
-  }
-}
-
 /** The services' view of an authenticated request. */
 export function callOf(c: Context<AppEnv>): CallContext {
   const principal = c.get("principal");
@@ -82,18 +72,7 @@ export function callOf(c: Context<AppEnv>): CallContext {
     principal,
     requestId: c.get("requestId"),
     now: c.get("now"),
-    meter: (counts) =>
-      meterUsage(
-        {
-          env: c.env,
-          tenant: principal.tenant,
-          sub: principal.sub,
-          nowMs: c.get("now").getTime(),
-          waitUntil: waitUntilOf(c),
-          requestId: c.get("requestId"),
-        },
-        counts,
-      ),
+    meter: (counts) => meterUsage(meterInputOf(c, principal), counts),
     emit: (event) =>
       emit(
         {

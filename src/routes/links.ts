@@ -3,15 +3,8 @@ import * as v from "valibot";
 import { createRoute } from "../openapi/route";
 import { createLink, deleteLink, linkInfo, linkNotFound, resolveLink } from "../links/service";
 import { CreateLinkRequest, CreateLinkResult, LinkCode, LinkInfo } from "../links/schema";
-import {
-  BEARER,
-  callOf,
-  chargeCaller,
-  jsonBodyOf,
-  newRouter,
-  problemResponses,
-  waitUntilOf,
-} from "./common";
+import { waitUntilOf } from "../middleware";
+import { BEARER, callOf, chargeCaller, jsonBodyOf, newRouter, problemResponses } from "./common";
 
 /** The code's shape is checked first: a malformed code is an unknown link, with no KV read. */
 const params = v.object({ code: LinkCode });
