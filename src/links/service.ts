@@ -3,15 +3,21 @@
  * visit. Knows nothing of Hono; src/routes/links.ts calls it.
  */
 import { requireOperation } from "../auth/verify";
-import { readCredentials, type Env } from "../env";
+import type { Env } from "../env";
 import { eventSubject } from "../events/emit";
 import { GatewayError } from "../errors";
 import { meterUsage } from "../usage/meter";
 import { logError, logInfo } from "../log";
 import { chargeRateLimit } from "../ratelimit";
 import { lifetimeOf } from "../signing/expiry";
-import { clientFor, presign } from "../signing/presign";
-import { callerKey, resolveBucket, resolveExpiresIn, type CallContext } from "../signing/service";
+import { presign } from "../signing/presign";
+import {
+  callerKey,
+  resolveBucket,
+  resolveExpiresIn,
+  signerFor,
+  type CallContext,
+} from "../signing/service";
 import { getTenant } from "../tenants/store";
 import { attachmentDisposition } from "../http/content-disposition";
 import {
@@ -138,8 +144,7 @@ export async function resolveLink(
   const meterInput = { ...input, tenant, sub: record.sub, nowMs: now.getTime() };
   await meterUsage(meterInput, { "urls.link": 1, "links.visits": 1 });
 
-  const { raw, creds } = readCredentials(env, bucket.credentials);
-  const client = clientFor(raw, creds);
+  const client = signerFor(env, bucket.credentials);
   // A visit presigns anew, so the link outlives temporary credentials; each URL does not.
   const { expiresIn, expiresAt } = lifetimeOf(
     client,

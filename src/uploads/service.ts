@@ -40,7 +40,13 @@ import { allowedContentType } from "../signing/content-type";
 import { headersOf, postFieldsOf, resolveObjectHeaders } from "../signing/object-headers";
 import { lifetimeOf, requireUnexpired, type CredentialsUse } from "../signing/expiry";
 import { eventSubject } from "../events/emit";
-import { callerKey, resolveBucket, resolveExpiresIn, type CallContext } from "../signing/service";
+import {
+  callerKey,
+  resolveBucket,
+  resolveExpiresIn,
+  signerFor,
+  type CallContext,
+} from "../signing/service";
 import { deleteUploadRecord, getUploadRecord, putUploadRecord } from "./records";
 import type {
   AbortRequest,
@@ -328,8 +334,7 @@ function uploadOf(
   requireOperation(principal, "multipart");
   const key = callerKey(principal, relativeKey);
   const [alias, bucket] = resolveBucket(principal.tenant, bucketAlias);
-  const { raw, creds } = readCredentials(call.env, bucket.credentials);
-  const signer = clientFor(raw, creds);
+  const signer = signerFor(call.env, bucket.credentials);
   const credentialsUse = {
     requestId: call.requestId,
     tenant: principal.tenant.id,
