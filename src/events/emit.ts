@@ -82,14 +82,7 @@ export function emit(input: EmitInput, event: GatewayEvent): void {
           error: String(error),
         });
         await meterUsage(
-          {
-            env: input.env,
-            tenant: input.tenant,
-            sub: input.sub,
-            nowMs: input.now.getTime(),
-            waitUntil: input.waitUntil,
-            requestId: input.requestId,
-          },
+          { ...input, nowMs: input.now.getTime() },
           { "webhooks.unsent": messages.length },
         );
       }),

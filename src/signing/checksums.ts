@@ -271,6 +271,9 @@ export function multipartChecksum(
   return { algorithm, type };
 }
 
+const NO_ALGORITHM =
+  "the upload was created without checksumAlgorithm, so its parts carry no checksum";
+
 /**
  * The part checksums sign-parts signs, by part number: each must name a requested part and fit
  * the upload's algorithm; a tenant that requires checksums needs one for every part.
@@ -285,11 +288,7 @@ export function partChecksums(
   for (const [number, value] of Object.entries(checksums ?? {})) {
     const field = `checksums.${number}`;
     if (algorithm === undefined) {
-      throw new GatewayError(
-        "invalid_request",
-        "the upload was created without checksumAlgorithm, so its parts carry no checksum",
-        { field: "checksums" },
-      );
+      throw new GatewayError("invalid_request", NO_ALGORITHM, { field: "checksums" });
     }
     if (!partNumbers.includes(Number(number))) {
       throw new GatewayError("invalid_request", `part ${number} is not in partNumbers`, {
@@ -326,11 +325,7 @@ export function completedChecksums(
     if (part.checksum === undefined) return algorithm === undefined ? undefined : held;
     const field = `parts.${index}.checksum`;
     if (algorithm === undefined) {
-      throw new GatewayError(
-        "invalid_request",
-        "the upload was created without checksumAlgorithm, so its parts carry no checksum",
-        { field },
-      );
+      throw new GatewayError("invalid_request", NO_ALGORITHM, { field });
     }
     const given = checksumOf(algorithm, part.checksum, field).value;
     if (held !== undefined && held !== given) {
