@@ -7,7 +7,7 @@ import { MAX_POST_BYTES } from "../signing/post-policy";
 import { OPERATION_OF_METHOD, type PresignRequest } from "../signing/schema";
 import type { CallContext } from "../signing/service";
 import type { Operation, TenantRecord } from "../tenants/schema";
-import { hasQuota, type Counts } from "./metrics";
+import { addCounts, hasQuota, type Counts } from "./metrics";
 
 /** `POST /v1/presign` (and each batch item): one URL; a PUT authorizes its content-length. */
 export function presignCounts(body: Pick<PresignRequest, "method" | "contentLength">): Counts {
@@ -37,9 +37,7 @@ export function batchCounts(items: readonly unknown[]): Counts {
       method: known ? (method as PresignRequest["method"]) : "GET",
       contentLength: typeof length === "number" && length >= 0 ? length : undefined,
     });
-    for (const [metric, count] of Object.entries(itemCounts) as [keyof Counts, number][]) {
-      counts[metric] = (counts[metric] ?? 0) + count;
-    }
+    addCounts(counts, itemCounts);
   }
   return counts;
 }

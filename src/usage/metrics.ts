@@ -32,6 +32,15 @@ export type UploadKind = "put" | "post" | "multipart";
 /** What one request adds: metric → amount (amounts of 0 are dropped). */
 export type Counts = Partial<Record<Metric, number>>;
 
+/** Adds each count of `from` to `into` (metric by metric); returns `into`. */
+export function addCounts<T extends Record<string, number | undefined>>(into: T, from: T): T {
+  const sums = into as Record<string, number | undefined>;
+  for (const [metric, count] of Object.entries(from)) {
+    if (count !== undefined) sums[metric] = (sums[metric] ?? 0) + count;
+  }
+  return into;
+}
+
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
 /** Hourly buckets are kept this long, then the object's alarm deletes them. */

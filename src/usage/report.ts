@@ -3,7 +3,7 @@ import { withDeadline } from "../deadline";
 import type { Env } from "../env";
 import { GatewayError } from "../errors";
 import type { Tenant } from "../tenants/store";
-import { DAY_MS, HOUR_MS } from "./metrics";
+import { addCounts, DAY_MS, HOUR_MS } from "./metrics";
 import { objectOf } from "./meter";
 import { MAX_QUERY_DAYS, type UsageQuery, type UsageReport } from "./schema";
 
@@ -46,11 +46,7 @@ export async function usageReport(
     });
   }
   const totals: Record<string, number> = {};
-  for (const bucket of buckets) {
-    for (const [metric, count] of Object.entries(bucket.counts)) {
-      totals[metric] = (totals[metric] ?? 0) + count;
-    }
-  }
+  for (const bucket of buckets) addCounts(totals, bucket.counts);
   return {
     tenant: tenant.id,
     ...(query.subject === undefined ? {} : { subject: query.subject }),
