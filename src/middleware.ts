@@ -12,6 +12,8 @@ import { corsOrigins, type Env } from "./env";
 import { GatewayError, PROBLEMS, type ProblemCode } from "./errors";
 import { logError, setLogLevel } from "./log";
 import { meterUsage, type MeterInput } from "./usage/meter";
+import type { EmitInput } from "./events/emit";
+import type { Tenant } from "./tenants/store";
 
 export interface AppEnv {
   Bindings: Env;
@@ -180,6 +182,27 @@ export function meterInputOf(c: Context<AppEnv>, principal: Principal): MeterInp
     nowMs: c.get("now").getTime(),
     waitUntil: waitUntilOf(c),
     requestId: c.get("requestId"),
+  };
+}
+
+/**
+ * What `emit` needs of a request that makes an event for `tenant` at `now` (src/events/emit.ts);
+ * on client routes `now` is the caller's (`c.var.now`, set by clientAuth).
+ */
+export function emitInputOf(
+  c: Context<AppEnv>,
+  tenant: Tenant,
+  sub: string | undefined,
+  now: Date,
+): EmitInput {
+  return {
+    env: c.env,
+    tenant,
+    sub,
+    gatewayHost: new URL(c.req.url).host,
+    now,
+    requestId: c.get("requestId"),
+    waitUntil: waitUntilOf(c),
   };
 }
 

@@ -9,7 +9,7 @@ import { deleteTenant, putTenant, readTenant, recordOf, revokeTenant } from "../
 import { usageReport } from "../usage/report";
 import { UsageQuery, UsageReport } from "../usage/schema";
 import { emit } from "../events/emit";
-import { waitUntilOf } from "../middleware";
+import { emitInputOf } from "../middleware";
 import { BEARER, jsonBodyOf, newRouter, problemResponses } from "./common";
 
 const params = v.object({ id: TenantId });
@@ -119,21 +119,10 @@ export const admin = newRouter()
     // `iat < revokedBefore` is refused; +1 s also catches tokens minted earlier in this second.
     const revokedBefore = Math.floor(Date.now() / 1000) + 1;
     const tenant = found(id, await revokeTenant(c.env.KV, id, revokedBefore));
-    emit(
-      {
-        env: c.env,
-        tenant,
-        sub: undefined,
-        gatewayHost: new URL(c.req.url).host,
-        now: new Date(),
-        requestId: c.get("requestId"),
-        waitUntil: waitUntilOf(c),
-      },
-      {
-        type: "tenant.revoked",
-        data: { tenant: id, revokedBefore: new Date(revokedBefore * 1000).toISOString() },
-      },
-    );
+    emit(emitInputOf(c, tenant, undefined, new Date()), {
+      type: "tenant.revoked",
+      data: { tenant: id, revokedBefore: new Date(revokedBefore * 1000).toISOString() },
+    });
     return c.json(recordOf(tenant), 200);
   })
   .openapi(usageRoute, async (c) => {

@@ -2,7 +2,13 @@
 import type { Context } from "hono";
 import * as v from "valibot";
 import { component, integer, Router } from "../openapi/route";
-import { meterInputOf, validationError, waitUntilOf, type AppEnv } from "../middleware";
+import {
+  emitInputOf,
+  meterInputOf,
+  validationError,
+  waitUntilOf,
+  type AppEnv,
+} from "../middleware";
 import { chargeRateLimit } from "../ratelimit";
 import type { CallContext } from "../signing/service";
 import { PROBLEMS } from "../errors";
@@ -73,18 +79,6 @@ export function callOf(c: Context<AppEnv>): CallContext {
     requestId: c.get("requestId"),
     now: c.get("now"),
     meter: (counts) => meterUsage(meterInputOf(c, principal), counts),
-    emit: (event) =>
-      emit(
-        {
-          env: c.env,
-          tenant: principal.tenant,
-          sub: principal.sub,
-          gatewayHost: new URL(c.req.url).host,
-          now: c.get("now"),
-          requestId: c.get("requestId"),
-          waitUntil: waitUntilOf(c),
-        },
-        event,
-      ),
+    emit: (event) => emit(emitInputOf(c, principal.tenant, principal.sub, c.get("now")), event),
   };
 }
