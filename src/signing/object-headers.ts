@@ -396,24 +396,34 @@ export function taggingXml(tagging: Readonly<Record<string, string>>): string {
   return `<Tagging><TagSet>${tags.join("")}</TagSet></Tagging>`;
 }
 
+/** The headers stored as given: their value is the header's (or the POST form field's). */
+const PLAIN = [
+  "cacheControl",
+  "contentDisposition",
+  "contentEncoding",
+  "contentLanguage",
+  "storageClass",
+] as const;
+
+/** The SSE headers (the same names as header and as POST form field). */
+function sseFields(sse: Sse): Record<string, string> {
+  return {
+    "x-amz-server-side-encryption": sse.mode,
+    ...(sse.kmsKeyId === undefined
+      ? {}
+      : { "x-amz-server-side-encryption-aws-kms-key-id": sse.kmsKeyId }),
+  };
+}
+
 /** The headers to sign on PutObject and CreateMultipartUpload (lower-case names). */
 export function headersOf(headers: ObjectHeaders): Record<string, string> {
   const out: Record<string, string> = {};
-  if (headers.cacheControl !== undefined) out["cache-control"] = headers.cacheControl;
-  if (headers.contentDisposition !== undefined) {
-    out["content-disposition"] = headers.contentDisposition;
+  for (const name of PLAIN) {
+    const value = headers[name];
+    if (value !== undefined) out[HEADER_OF[name].toLowerCase()] = value;
   }
-  if (headers.contentEncoding !== undefined) out["content-encoding"] = headers.contentEncoding;
-  if (headers.contentLanguage !== undefined) out["content-language"] = headers.contentLanguage;
-  if (headers.storageClass !== undefined) out["x-amz-storage-class"] = headers.storageClass;
   if (headers.tagging !== undefined) out["x-amz-tagging"] = taggingHeader(headers.tagging);
-  if (headers.sse !== undefined) {
-    out["x-amz-server-side-encryption"] = headers.sse.mode;
-    if (headers.sse.kmsKeyId !== undefined) {
-      out["x-amz-server-side-encryption-aws-kms-key-id"] = headers.sse.kmsKeyId;
-    }
-  }
-  return out;
+  return headers.sse === undefined ? out : { ...out, ...sseFields(headers.sse) };
 }
 
 /**
@@ -430,18 +440,10 @@ export function postFieldsOf(headers: ObjectHeaders): Record<string, string> {
     );
   }
   const out: Record<string, string> = {};
-  if (headers.cacheControl !== undefined) out["Cache-Control"] = headers.cacheControl;
-  if (headers.contentDisposition !== undefined) {
-    out["Content-Disposition"] = headers.contentDisposition;
+  for (const name of PLAIN) {
+    const value = headers[name];
+    if (value !== undefined) out[HEADER_OF[name]] = value;
   }
-  if (headers.contentEncoding !== undefined) out["Content-Encoding"] = headers.contentEncoding;
-  if (headers.storageClass !== undefined) out["x-amz-storage-class"] = headers.storageClass;
   if (headers.tagging !== undefined) out.tagging = taggingXml(headers.tagging);
-  if (headers.sse !== undefined) {
-    out["x-amz-server-side-encryption"] = headers.sse.mode;
-    if (headers.sse.kmsKeyId !== undefined) {
-      out["x-amz-server-side-encryption-aws-kms-key-id"] = headers.sse.kmsKeyId;
-    }
-  }
-  return out;
+  return headers.sse === undefined ? out : { ...out, ...sseFields(headers.sse) };
 }
