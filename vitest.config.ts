@@ -5,8 +5,20 @@
  * vitest.e2e.config.ts.
  */
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { existsSync, readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
 import { TEST_SECRETS } from "./test/secrets.ts";
+
+/**
+ * The names in a local `.dev.vars` (written by `npm start`): wrangler loads that file into the
+ * test env too, so the tests that list the Worker's own bindings must know these are secrets.
+ */
+const devVarNames = existsSync(".dev.vars")
+  ? readFileSync(".dev.vars", "utf8")
+      .split("\n")
+      .map((line) => /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line)?.[1])
+      .filter((name): name is string => name !== undefined)
+  : [];
 
 export default defineConfig({
   plugins: [
@@ -20,5 +32,6 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     exclude: ["test/e2e/**", "node_modules/**"],
     setupFiles: ["test/setup.ts"],
+    provide: { devVarNames },
   },
 });

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { checkSecret, readSecret, RESERVED_NAMES, type Env } from "../src/env";
 import { TEST_SECRETS } from "./secrets";
 
@@ -7,9 +7,14 @@ const testEnv = env as Env;
 
 describe("reserved names", () => {
   it("lists every var and binding of the Worker (the test env is built from wrangler.toml)", () => {
-    // The test runner adds its own bindings, all named `__VITEST_POOL_WORKERS_*`.
+    // The test runner adds its own bindings, all named `__VITEST_POOL_WORKERS_*`; a local
+    // .dev.vars (npm start writes one) adds its secrets (vitest.config.ts).
+    const devVars = new Set(inject("devVarNames"));
     const notSecrets = Object.keys(env).filter(
-      (name) => !Object.hasOwn(TEST_SECRETS, name) && !name.startsWith("__VITEST_POOL_WORKERS_"),
+      (name) =>
+        !Object.hasOwn(TEST_SECRETS, name) &&
+        !devVars.has(name) &&
+        !name.startsWith("__VITEST_POOL_WORKERS_"),
     );
     expect(notSecrets.length).toBeGreaterThan(0);
     expect([...notSecrets].sort()).toEqual(
