@@ -5,7 +5,8 @@
 //
 // Usage: node scripts/bench-cold-sampler.mjs <plan.json> <result.json>
 // plan: { samples, workers: [{ id, config, entrypoint, envFile, persist, seed?, request }] }
-// (a request is { path, method, headers, body }; every response must be 200).
+// (a request is { path, method, headers, body, expect? }; every response must be 200 and hold
+// `expect` when given: a signature, so an answer that signed nothing stops the run).
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { unstable_startWorker } from "wrangler";
@@ -14,15 +15,15 @@ import { freePort } from "./free-port.mjs";
 const [planFile, resultFile] = process.argv.slice(2);
 const plan = JSON.parse(readFileSync(planFile, "utf8"));
 
-/** Sends one request; anything but a 200 (with a signed URL, for a presign) stops the run. */
-async function send(url, request, presign = true) {
+/** Sends one request; anything but a 200 holding `request.expect` stops the run. */
+async function send(url, request) {
   const res = await fetch(`${url.origin}${request.path}`, {
     method: request.method,
     headers: request.headers,
     body: request.body,
   });
   const text = await res.text();
-  if (res.status !== 200 || (presign && !text.includes("X-Amz-Signature="))) {
+  if (res.status !== 200 || (request.expect !== undefined && !text.includes(request.expect))) {
     throw new Error(`${request.path}: ${res.status} ${text.slice(0, 300)}`);
   }
 }
@@ -57,7 +58,7 @@ async function sample(worker, seed = false) {
     await dev.ready;
     const ready = performance.now();
     const url = await dev.url;
-    if (seed && worker.seed !== undefined) await send(url, worker.seed, false);
+    if (seed && worker.seed !== undefined) await send(url, worker.seed);
     const sent = performance.now();
     await send(url, worker.request);
     const first = performance.now();
