@@ -24,6 +24,9 @@ export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
+      // The TypeScript sources, not wrangler.toml's `main` (the built modules in dist/worker):
+      // tests import src/ modules, and the Durable Object class must be the one they import.
+      main: "./src/index.ts",
       // Usage batches go at the end of each request, so tests see the counts when it settles.
       miniflare: { bindings: { ...TEST_SECRETS, USAGE_FLUSH_MS: "0" } },
     }),

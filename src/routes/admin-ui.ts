@@ -2,13 +2,13 @@
  * `GET /admin/ui` and `GET /admin/ui/{file}`: the operator page (admin-ui/, bundled into the
  * ASSETS binding by scripts/build.mjs), docs/admin-ui.md. Served only when the `ADMIN_UI` var is
  * "1" and the admin API exists (`ADMIN_TOKEN` set); otherwise the same 404 as an unknown route.
- * The files hold no secret, so they are served without the admin token (src/index.ts exempts
+ * The files hold no secret, so they are served without the admin token (src/app.ts exempts
  * these paths from `adminAuth`): the operator pastes the token into the page, which sends it to
  * the admin API as a bearer token and keeps it in a variable of the tab only.
  */
 import { staticPageRouter } from "./static-page";
 
-/** The page's paths, which `adminAuth` lets through (src/index.ts). */
+/** The page's paths, which `adminAuth` lets through (src/app.ts). */
 export const ADMIN_UI_PATH = /^\/admin\/ui(\/|$)/;
 
 /**

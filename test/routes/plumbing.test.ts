@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { app as fullApp } from "../../src/cold";
 import app from "../../src/index";
 import { apiDocument } from "../../src/openapi/api";
 import { FakeS3 } from "../fake-s3";
@@ -192,7 +193,7 @@ describe("GET /openapi.json", () => {
         (method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`,
       ),
     );
-    const served = app.routes
+    const served = fullApp.routes
       .filter((route) => route.method !== "ALL" && route.path !== "/openapi.json")
       .map((route) => `${route.method} ${route.path}`);
     expect(new Set(documented)).toEqual(new Set(served));

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import app from "../../src/index";
+import { app } from "../../src/cold";
 import { FakeS3 } from "../fake-s3";
 import { call, mintToken, seedTenant } from "../helpers";
 

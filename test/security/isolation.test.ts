@@ -3,7 +3,7 @@
  * links; the admin API without or with a wrong token.
  */
 import { describe, expect, it } from "vitest";
-import app from "../../src/index";
+import { app } from "../../src/cold";
 import { ADMIN_UI_PATH } from "../../src/routes/admin-ui";
 import { TEST_SECRETS } from "../secrets";
 import {

@@ -1,0 +1,50 @@
+/**
+ * The hot path: the requests the Worker answers from the modules it evaluates at startup. Every
+ * other request, and the events queue, goes to the full app (src/cold.ts), which src/index.ts
+ * loads with a dynamic `import()` on first use. In workerd a module of the upload that only a
+ * dynamic `import()` reaches is not compiled at startup, so a new isolate (each point of
+ * presence, deploy and scale-out) pays only for what these routes need before it answers
+ * (docs/performance.md, "Cold start").
+ *
+ * Which routes: those whose latency users see, the URL-issuing ones a client calls before every
+ * transfer and the liveness probe.
+ */
+import { getPath } from "hono/utils/url";
+import { gatewayApp } from "./app";
+import type { Router } from "./openapi/route";
+import type { AppEnv } from "./middleware";
+import { health } from "./routes/health";
+import { presign } from "./routes/presign";
+
+/** The hot routers, mounted on the hot app; the full app mounts them too (src/routes/index.ts). */
+const HOT_ROUTERS: readonly Router<AppEnv>[] = [health, presign];
+
+export const hotApp = gatewayApp(HOT_ROUTERS);
+
+/** A route path's characters that mean something in a regular expression. */
+const REGEX_SPECIALS = /[.*+?^$()|[\]\\]/g;
+
+/**
+ * Each hot route as Hono matches it: its path with every `{param}` one segment, and its method,
+ * plus HEAD for a GET (Hono answers HEAD with the GET route) and OPTIONS (a browser's CORS
+ * preflight, which `clientCors` answers; without `Origin` the hot app gives the same problem as
+ * the full app, as it has the same middleware).
+ */
+const HOT_ROUTES = HOT_ROUTERS.flatMap((router) => router.documented).map((route) => {
+  const method = route.method.toUpperCase();
+  const path = route.path.replace(REGEX_SPECIALS, "\\$&").replace(/\{\w+\}/g, "[^/]+");
+  return {
+    methods: new Set([method, ...(method === "GET" ? ["HEAD"] : []), "OPTIONS"]),
+    path: new RegExp(`^${path}$`),
+  };
+});
+
+/**
+ * Whether the hot app answers `request`: its method and path (as Hono reads it, `getPath`) match
+ * a hot route. Anything else, an unknown path included, goes to the full app, which answers every
+ * request as it always has.
+ */
+export function isHot(request: Request): boolean {
+  const path = getPath(request);
+  return HOT_ROUTES.some((route) => route.methods.has(request.method) && route.path.test(path));
+}
