@@ -9,6 +9,7 @@
 // `expect` when given: a signature, so an answer that signed nothing stops the run).
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { dirname } from "node:path";
 import { unstable_startWorker } from "wrangler";
 import { freePort } from "./free-port.mjs";
 
@@ -42,9 +43,10 @@ async function sample(worker, seed = false) {
   const dev = await unstable_startWorker({
     config: worker.config,
     entrypoint: worker.entrypoint,
-    // A prebuilt bundle; no [build] command either (edgesign's bundles the demo page): a dev
-    // tooling step before each start, not the Worker's. An empty command runs none.
-    build: { bundle: false, custom: { command: "" } },
+    // A prebuilt bundle; no [build] command either (edgesign's builds the Worker and the pages):
+    // a dev tooling step before each start, not the Worker's. An empty command runs none. The
+    // entry's chunks, if any, are read beside it (wrangler.toml's `base_dir` is dist/worker).
+    build: { bundle: false, moduleRoot: dirname(worker.entrypoint), custom: { command: "" } },
     envFiles: [worker.envFile],
     dev: {
       server: { hostname: "127.0.0.1", port },

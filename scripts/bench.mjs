@@ -160,7 +160,8 @@ function bundle(name, config) {
     { cwd: ROOT, encoding: "utf8", env: childEnv },
   );
   if (run.status !== 0) throw new Error(`${name}: bundling failed\n${run.stdout}\n${run.stderr}`);
-  const script = readdirSync(outdir).find((file) => file.endsWith(".js"));
+  // The entry (each `main` is an index file); edgesign's chunks are written beside it.
+  const script = readdirSync(outdir).find((file) => file === "index.js");
   if (script === undefined) throw new Error(`${name}: no bundle in ${outdir}`);
   return join(outdir, script);
 }
@@ -207,7 +208,7 @@ async function startWrangler(name, config, { envFile, inspector = true }, readyP
     const input = {
       config,
       entrypoint: script,
-      build: { bundle: false },
+      build: { bundle: false, moduleRoot: dirname(script) },
       ...(envFile === undefined ? {} : { envFiles: [envFile] }),
       dev: {
         server: { hostname: "127.0.0.1", port },
