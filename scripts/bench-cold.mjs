@@ -11,7 +11,7 @@
 //   the presign the target is judged on).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, extname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
@@ -69,8 +69,12 @@ function stats(samples, field) {
   };
 }
 
-/** The entry module wrangler writes for both Workers (each `main` is an `index` file). */
-const ENTRY = "index.js";
+/** The entry module `wrangler deploy --dry-run` writes for a config: its `main`, as .js. */
+export function entryFileOf(config) {
+  const main = /^main\s*=\s*"([^"]+)"/m.exec(readFileSync(config, "utf8"))?.[1];
+  if (main === undefined) throw new Error(`no main in ${config}`);
+  return `${basename(main, extname(main))}.js`;
+}
 
 /**
  * The JavaScript modules `wrangler deploy --dry-run --outdir` wrote, each with its size and
@@ -79,12 +83,12 @@ const ENTRY = "index.js";
  * only by a dynamic `import()` is compiled on first use. The import graph is esbuild's reading of
  * the written files.
  */
-async function modulesOf(outdir) {
+async function modulesOf(outdir, entry) {
   const files = readdirSync(outdir).filter((file) => file.endsWith(".js"));
-  if (!files.includes(ENTRY)) throw new Error(`no ${ENTRY} in ${outdir}`);
+  if (!files.includes(entry)) throw new Error(`no ${entry} in ${outdir}`);
   const { metafile } = await build({
     absWorkingDir: outdir,
-    entryPoints: [ENTRY],
+    entryPoints: [entry],
     bundle: true,
     splitting: true,
     format: "esm",
@@ -94,7 +98,7 @@ async function modulesOf(outdir) {
     external: ["cloudflare:*"],
     logLevel: "silent",
   });
-  const startup = new Set([ENTRY]);
+  const startup = new Set([entry]);
   for (const file of startup) {
     for (const { path, kind } of metafile.inputs[file]?.imports ?? []) {
       if (kind === "import-statement" && files.includes(path)) startup.add(path);
@@ -181,7 +185,8 @@ export async function runColdStart({ root, bin, work, childEnv, log, runs, track
     log(`cold start: bundling ${worker.label} (wrangler deploy --dry-run)`);
     const outdir = join(dir, `${worker.id}-dist`);
     wrangler(["deploy", "--dry-run", "-c", worker.config, "--outdir", outdir], "bundling");
-    const modules = await modulesOf(outdir);
+    const entryFile = entryFileOf(join(root, worker.config));
+    const modules = await modulesOf(outdir, entryFile);
     // The upload form (modules + metadata) `wrangler check startup --worker` reads.
     const uploadBundle = join(dir, `${worker.id}.bundle`);
     wrangler(["deploy", "--dry-run", "-c", worker.config, "--outfile", uploadBundle], "bundling");
@@ -194,7 +199,7 @@ export async function runColdStart({ root, bin, work, childEnv, log, runs, track
     workers[worker.id] = {
       label: worker.label,
       config: worker.config,
-      entrypoint: join(outdir, ENTRY),
+      entrypoint: join(outdir, entryFile),
       uploadBundle,
       bundle: { ...sizes(modules), startup: sizes(startup), modules },
       startupRuns: [],
@@ -323,7 +328,7 @@ function evaluateModules(dir, workers, runs) {
       const stubbed = source.replace(/(from\s*)"cloudflare:[a-z-]+"/g, `$1"${stub}"`);
       writeFileSync(join(evalDir, file), stubbed);
     }
-    files[id] = join(evalDir, ENTRY);
+    files[id] = join(evalDir, basename(entry.entrypoint));
   }
   const timer =
     "const t = performance.now(); await import(process.argv[1]); " +

@@ -20,7 +20,7 @@ import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { build } from "esbuild";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { COLD_TARGETS, coldChecks, coldTables, runColdStart } from "./bench-cold.mjs";
+import { COLD_TARGETS, coldChecks, coldTables, entryFileOf, runColdStart } from "./bench-cold.mjs";
 import { freePort } from "./free-port.mjs";
 import { waitForAnswer } from "./wait-for-answer.mjs";
 
@@ -160,9 +160,9 @@ function bundle(name, config) {
     { cwd: ROOT, encoding: "utf8", env: childEnv },
   );
   if (run.status !== 0) throw new Error(`${name}: bundling failed\n${run.stdout}\n${run.stderr}`);
-  // The entry (each `main` is an index file); edgesign's chunks are written beside it.
-  const script = readdirSync(outdir).find((file) => file === "index.js");
-  if (script === undefined) throw new Error(`${name}: no bundle in ${outdir}`);
+  // The entry; edgesign's chunks are written beside it.
+  const script = entryFileOf(join(ROOT, config));
+  if (!existsSync(join(outdir, script))) throw new Error(`${name}: no ${script} in ${outdir}`);
   return join(outdir, script);
 }
 
