@@ -5,7 +5,8 @@
 //   imports statically; the full gateway (src/cold.ts) and what only it needs are modules that
 //   only a dynamic `import()` reaches, which workerd does not compile at startup (wrangler has no
 //   code splitting of its own: workers-sdk issue 417). dist/worker.meta.json is esbuild's
-//   metafile of it (which module holds what), read by `npm run bench` and .ci/run;
+//   metafile of it (which module holds what), read by .ci/run; dist/worker/index.d.ts gives the
+//   entry the types of src/index.ts;
 // - dist/client/index.js: the `edgesign/client` subpath export (ESM for browsers, Node and
 //   Workers; type imports of the gateway's schemas are erased). The checksum libraries it uses
 //   (@aws-crypto/crc32, @aws-crypto/crc32c, @aws-sdk/crc64-nvme) are bundled into it, resolved
@@ -54,6 +55,12 @@ const worker = await build({
   logLevel: "warning",
 });
 writeFileSync("dist/worker.meta.json", JSON.stringify(worker.metafile));
+// The entry's types are the source's: `wrangler types` (npm run types) types the Durable Object
+// binding and `mainModule` from wrangler.toml's `main`. Not uploaded (no module rule matches it).
+writeFileSync(
+  "dist/worker/index.d.ts",
+  'export * from "../../src/index";\nexport { default } from "../../src/index";\n',
+);
 
 await build({
   entryPoints: ["src/client/index.ts"],
