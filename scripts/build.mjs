@@ -55,6 +55,36 @@ const worker = await build({
   logLevel: "warning",
 });
 writeFileSync("dist/worker.meta.json", JSON.stringify(worker.metafile));
+
+// The startup set (the entry and the chunks it imports statically) must not hold what only the
+// full gateway needs: esbuild splits by whole module, so one import from a hot module (e.g. the
+// XML escaping the presign path needs, from the module with the XML reader) moves a cold module
+// into every isolate's startup. These are the ones that did, or would weigh most.
+const COLD_ONLY = [
+  /^src\/s3\/(xml|xml-reader|multipart)\.ts$/,
+  /^src\/signing\/post-policy\.ts$/,
+  /^src\/(uploads|links)\//,
+  /^src\/routes\/(admin|admin-ui|static-page|links|uploads|sign-request|demo)\.ts$/,
+  /^src\/events\/deliver\.ts$/,
+];
+const outputs = worker.metafile.outputs;
+const startupSet = new Set(
+  Object.keys(outputs).filter((file) => outputs[file].entryPoint === "src/index.ts"),
+);
+for (const file of startupSet) {
+  for (const { path, kind } of outputs[file].imports) {
+    if (kind === "import-statement" && path in outputs) startupSet.add(path);
+  }
+}
+const misplaced = [...startupSet]
+  .flatMap((file) => Object.keys(outputs[file].inputs))
+  .filter((input) => COLD_ONLY.some((pattern) => pattern.test(input)));
+if (misplaced.length > 0) {
+  throw new Error(
+    `build: the Worker's startup set holds modules only the full gateway needs (${misplaced.join(", ")}): ` +
+      'a hot module imports them (src/hot.ts; docs/performance.md, "Splitting the Worker")',
+  );
+}
 // The entry's types are the source's: `wrangler types` (npm run types) types the Durable Object
 // binding and `mainModule` from wrangler.toml's `main`. Not uploaded (no module rule matches it).
 writeFileSync(

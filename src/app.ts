@@ -18,7 +18,7 @@ import {
   type AppEnv,
 } from "./middleware";
 import type { Router } from "./openapi/route";
-import { ADMIN_UI_PATH } from "./routes/admin-ui";
+import { ADMIN_UI_PATH } from "./routes/admin-ui-path";
 
 /**
  * An app serving `routers`' routes behind the gateway's middleware; a request no route takes

@@ -8,8 +8,7 @@
  */
 import { staticPageRouter } from "./static-page";
 
-/** The page's paths, which `adminAuth` lets through (src/app.ts). */
-export const ADMIN_UI_PATH = /^\/admin\/ui(\/|$)/;
+export { ADMIN_UI_PATH } from "./admin-ui-path";
 
 /**
  * The page may run only its own bundled script and style, talk only to this origin, and be

@@ -102,7 +102,5 @@ export function s3ErrorCode(text: string): string | undefined {
   return parseXmlAs(S3ErrorXml, text)?.Error.Code;
 }
 
-/** XML text content escaping (XML 1.0 §2.4): `&`, `<`, `>` (and quotes, harmlessly). */
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+/** In its own module (./xml-escape.ts) so the hot path does not load the reader. */
+export { escapeXml } from "./xml-escape";

@@ -15,7 +15,7 @@ import { GatewayError } from "../errors";
 import { attachmentDisposition, parseContentDisposition } from "../http/content-disposition";
 import { isCacheControl, isContentEncoding, isContentLanguage } from "../http/lists";
 import { documented } from "../openapi/route";
-import { escapeXml } from "../s3/xml";
+import { escapeXml } from "../s3/xml-escape";
 import {
   capabilitiesOf,
   requireCapability,

@@ -17,11 +17,8 @@ import { amzDate, deriveSigningKey, hmac, type SigningScope } from "./presign";
 
 export const POST_ALGORITHM = "AWS4-HMAC-SHA256";
 
-/**
- * S3's largest object in one POST (or PUT): 5 GiB. It is also the top of the size range when
- * neither the request nor the tenant sets a smaller one.
- */
-export const MAX_POST_BYTES = 5 * 1024 ** 3;
+/** In its own module (../s3/limits.ts) so usage counting on the hot path does not load this one. */
+export { MAX_POST_BYTES } from "../s3/limits";
 
 /** The statuses S3 may answer a successful POST with (`success_action_status`). */
 export const SUCCESS_ACTION_STATUSES = ["200", "201", "204"] as const;

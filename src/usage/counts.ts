@@ -3,7 +3,7 @@
  * the services add one line each: `await call.meter(presignCounts(body))`.
  */
 import { GatewayError } from "../errors";
-import { MAX_POST_BYTES } from "../signing/post-policy";
+import { MAX_POST_BYTES } from "../s3/limits";
 import { OPERATION_OF_METHOD, type PresignRequest } from "../signing/schema";
 import type { CallContext } from "../signing/service";
 import type { Operation, TenantRecord } from "../tenants/schema";
