@@ -497,18 +497,21 @@ export async function runRequests(
 
   /**
    * Issue 19's request-path targets, measured side by side: the app and its bound with the same
-   * token, the app and the bound with a new token per request, and jose's `jwtVerify` alone
-   * take turns in rounds of 1,000 (./interleaved.ts), so the ratios compare figures taken under
-   * the same conditions. The rows above, measured one after another, explain where time goes.
+   * token, the app and the bound with a new token per request, `authenticate()` with a new
+   * token and jose's `jwtVerify` alone take turns in rounds of 1,000 (./interleaved.ts), so the
+   * ratios compare figures taken under the same conditions. The rows above, measured one after
+   * another, explain where time goes.
    */
   async function interleavedTargets(): Promise<InterleavedReport> {
-    const options = { rounds: 11, opsPerRound: 1000 };
+    const options = { rounds: 15, opsPerRound: 1000 };
     const total = options.opsPerRound * (options.rounds + 1);
     const appTokens: string[] = [];
     const boundTokens: string[] = [];
+    const authTokens: string[] = [];
     for (let i = 0; i < total; i++) {
       appTokens.push(await mint(privateKey));
       boundTokens.push(await mint(privateKey));
+      authTokens.push(await mint(privateKey));
     }
     // jose keeps no state per token: one round's worth, reused every round.
     const verifyPool = appTokens.slice(0, options.opsPerRound);
@@ -540,6 +543,7 @@ export async function runRequests(
     };
     let appNext = 0;
     let boundNext = 0;
+    let authNext = 0;
     const bound = oneHandlerApp();
     const contenders: Contender[] = [
       requestContender(
@@ -566,6 +570,11 @@ export async function runRequests(
         bound,
         () => boundTokens[boundNext++] as string,
       ),
+      {
+        id: "authenticate-new-token",
+        label: "authenticate() alone, a new EdDSA token each time",
+        op: () => authenticate(env, `Bearer ${authTokens[authNext++]}`),
+      },
       {
         id: "jose-jwtverify-eddsa",
         label: "jose jwtVerify alone, EdDSA, local JWKS",
