@@ -576,6 +576,11 @@ export async function runRequests(
         op: () => authenticate(env, `Bearer ${authTokens[authNext++]}`),
       },
       {
+        id: "authenticate-repeated-token",
+        label: "authenticate() alone, the same EdDSA token again",
+        op: () => authenticate(env, `Bearer ${repeated}`),
+      },
+      {
         id: "jose-jwtverify-eddsa",
         label: "jose jwtVerify alone, EdDSA, local JWKS",
         op: (index) =>
