@@ -508,13 +508,13 @@ export async function runRequests(
     const appTokens: string[] = [];
     const boundTokens: string[] = [];
     const authTokens: string[] = [];
+    const joseTokens: string[] = [];
     for (let i = 0; i < total; i++) {
       appTokens.push(await mint(privateKey));
       boundTokens.push(await mint(privateKey));
       authTokens.push(await mint(privateKey));
+      joseTokens.push(await mint(privateKey));
     }
-    // jose keeps no state per token: one round's worth, reused every round.
-    const verifyPool = appTokens.slice(0, options.opsPerRound);
     const requestContender = (
       id: string,
       label: string,
@@ -544,6 +544,7 @@ export async function runRequests(
     let appNext = 0;
     let boundNext = 0;
     let authNext = 0;
+    let joseNext = 0;
     const bound = oneHandlerApp();
     const contenders: Contender[] = [
       requestContender(
@@ -583,8 +584,8 @@ export async function runRequests(
       {
         id: "jose-jwtverify-eddsa",
         label: "jose jwtVerify alone, EdDSA, local JWKS",
-        op: (index) =>
-          jwtVerify(verifyPool[index % verifyPool.length] as string, jwks, {
+        op: () =>
+          jwtVerify(joseTokens[joseNext++] as string, jwks, {
             issuer: TENANT_ID,
             audience: bindings.AUDIENCE,
             algorithms: ["EdDSA"],
