@@ -3,7 +3,8 @@
  * table loop because the signer also runs under Node 24 (the bench's Node table), which lacks
  * `Uint8Array.prototype.toHex`; the native method measured no faster inside a request.
  * Base64url decoding (tokens, workerd only) uses the runtime's TC39 `Uint8Array.fromBase64`,
- * which TypeScript's lib does not declare yet.
+ * which TypeScript's lib does not declare yet, and `atob` where the text is ASCII
+ * (`base64UrlText`).
  */
 
 interface Base64Decoder {
