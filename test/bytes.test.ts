@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { fromBase64Url, hex, sha256Hex } from "../src/bytes";
+import { base64UrlText, fromBase64Url, hex, sha256Hex } from "../src/bytes";
 
 describe("bytes", () => {
   it("writes every byte as two lower-case hex digits", () => {
@@ -25,5 +26,44 @@ describe("bytes", () => {
     expect([...fromBase64Url("-_8")]).toEqual([0xfb, 0xff]);
     expect(() => fromBase64Url("+/8")).toThrow(TypeError);
     expect(() => fromBase64Url("AA==")).toThrow(TypeError);
+  });
+
+  it("decodes base64url to text as fromBase64Url and a fatal UTF-8 decoder do, ASCII or not", () => {
+    const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+    const reference = (segment: string) => {
+      try {
+        return strict.decode(fromBase64Url(segment));
+      } catch {
+        return "refused";
+      }
+    };
+    const ours = (segment: string) => {
+      try {
+        return base64UrlText(segment);
+      } catch {
+        return "refused";
+      }
+    };
+    const encode = (bytes: Uint8Array) =>
+      btoa(String.fromCharCode(...bytes))
+        .replaceAll("+", "-")
+        .replaceAll("/", "_")
+        .replaceAll("=", "");
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: "binary" }).map((text) => encode(new TextEncoder().encode(text))),
+          fc.uint8Array({ maxLength: 40 }).map(encode),
+          fc.string({ unit: fc.constantFrom(..."AZaz09-_+/=.") }),
+        ),
+        (segment) => {
+          expect(ours(segment)).toBe(reference(segment));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    expect(base64UrlText("eyJhIjoiw6kifQ")).toBe('{"a":"é"}');
+    expect(() => base64UrlText("_w")).toThrow(); // 0xff: not UTF-8
+    expect(() => base64UrlText("QUJDR")).toThrow(); // a 1-character tail
   });
 });

@@ -15,7 +15,7 @@ import {
 import { authenticate, signatureCheckCount } from "../../src/auth/verify";
 import { chargeRateLimit } from "../../src/ratelimit";
 import { presignForCaller } from "../../src/signing/service";
-import { TENANT_CACHE_TTL_MS } from "../../src/tenants/store";
+import { readTenant, TENANT_CACHE_TTL_MS } from "../../src/tenants/store";
 import { meterUsage } from "../../src/usage/meter";
 import type { Env } from "../../src/env";
 import app from "../../src/index";
@@ -28,6 +28,7 @@ import {
   type Counters,
 } from "./counting";
 import { measure, type Measurement, type MeasureOptions } from "./harness";
+import { interleaved, type Contender, type InterleavedResult } from "./interleaved";
 import { benchKeys } from "./keys";
 import { ladder, oneHandlerApp, type LadderStep } from "./ladder";
 import {
@@ -78,9 +79,17 @@ export interface StrangerReport {
   knownSignatureChecks: number;
 }
 
+/** The request-path targets' contenders, timed taking turns in one loop (./interleaved.ts). */
+export interface InterleavedReport {
+  rounds: number;
+  opsPerRound: number;
+  results: InterleavedResult[];
+}
+
 export interface RequestReport {
   tenant: Record<string, unknown>;
   results: RequestResult[];
+  interleaved?: InterleavedReport;
   strangers?: StrangerReport;
 }
 
@@ -465,6 +474,8 @@ export async function runRequests(
     (i) => ["/v1/presign/batch", jsonInit(repeated, batchBodies[i % batchBodies.length] as string)],
   );
 
+  const sideBySide = selected("interleaved") ? await interleavedTargets() : undefined;
+
   // Last: wrangler dev relays these console lines for seconds after the row ends, on the same
   // cores, which would slow whatever row came next.
   await requestRun(
@@ -477,7 +488,120 @@ export async function runRequests(
     true,
   );
   const strangers = selected("strangers") ? await strangerFlood() : undefined;
-  return { tenant: record, results, ...(strangers === undefined ? {} : { strangers }) };
+  return {
+    tenant: record,
+    results,
+    ...(sideBySide === undefined ? {} : { interleaved: sideBySide }),
+    ...(strangers === undefined ? {} : { strangers }),
+  };
+
+  /**
+   * Issue 19's request-path targets, measured side by side: the app and its bound with the same
+   * token, the app and the bound with a new token per request, `authenticate()` with a new
+   * token and jose's `jwtVerify` alone take turns in rounds of 1,000 (./interleaved.ts), so the
+   * ratios compare figures taken under the same conditions. The rows above, measured one after
+   * another, explain where time goes.
+   */
+  async function interleavedTargets(): Promise<InterleavedReport> {
+    const options = { rounds: 15, opsPerRound: 1000 };
+    const total = options.opsPerRound * (options.rounds + 1);
+    const appTokens: string[] = [];
+    const boundTokens: string[] = [];
+    const authTokens: string[] = [];
+    const joseTokens: string[] = [];
+    for (let i = 0; i < total; i++) {
+      appTokens.push(await mint(privateKey));
+      boundTokens.push(await mint(privateKey));
+      authTokens.push(await mint(privateKey));
+      joseTokens.push(await mint(privateKey));
+    }
+    const requestContender = (
+      id: string,
+      label: string,
+      target: LadderStep["app"],
+      token: (index: number) => string,
+    ): Contender => {
+      let requests: Request[] = [];
+      let responses: Response[] = [];
+      return {
+        id,
+        label,
+        beforeRound(n) {
+          requests = Array.from(
+            { length: n },
+            (_, i) => new Request(`${BASE}/v1/presign`, presignInit(token(i), i)),
+          );
+          responses = [];
+        },
+        async op(index) {
+          responses.push(await target.fetch(requests[index] as Request, env, executionCtx));
+        },
+        async afterRound() {
+          for (const res of responses) await readOk(res, id);
+        },
+      };
+    };
+    let appNext = 0;
+    let boundNext = 0;
+    let authNext = 0;
+    let joseNext = 0;
+    const bound = oneHandlerApp();
+    const contenders: Contender[] = [
+      requestContender(
+        "presign-repeated-token",
+        "POST /v1/presign, the same EdDSA token each time",
+        app,
+        () => repeated,
+      ),
+      requestContender(
+        "bound-one-handler",
+        "bound: the same work in one Hono handler, same token",
+        bound,
+        () => repeated,
+      ),
+      requestContender(
+        "presign-new-token",
+        "POST /v1/presign, a new EdDSA token per request",
+        app,
+        () => appTokens[appNext++] as string,
+      ),
+      requestContender(
+        "bound-one-handler-new-token",
+        "bound: the same work in one Hono handler, a new token per request",
+        bound,
+        () => boundTokens[boundNext++] as string,
+      ),
+      {
+        id: "authenticate-new-token",
+        label: "authenticate() alone, a new EdDSA token each time",
+        op: () => authenticate(env, `Bearer ${authTokens[authNext++]}`),
+      },
+      {
+        id: "authenticate-repeated-token",
+        label: "authenticate() alone, the same EdDSA token again",
+        op: () => authenticate(env, `Bearer ${repeated}`),
+      },
+      {
+        id: "jose-jwtverify-eddsa",
+        label: "jose jwtVerify alone, EdDSA, local JWKS",
+        op: () =>
+          jwtVerify(joseTokens[joseNext++] as string, jwks, {
+            issuer: TENANT_ID,
+            audience: bindings.AUDIENCE,
+            algorithms: ["EdDSA"],
+          }),
+      },
+    ];
+    await settle();
+    const restoreConsole = captureConsole(counters);
+    try {
+      const results = await interleaved(contenders, options);
+      await settle();
+      return { ...options, results };
+    } finally {
+      restoreConsole();
+    }
+  }
 
   /**
    * Issue 18 §5: 5,000 tokens whose `iss` names no tenant (each one a KV read), then the known
@@ -499,7 +623,10 @@ export async function runRequests(
           .sign(privateKey),
       ),
     );
-    await send("/v1/presign", presignInit(repeated, 0)); // the known tenant is cached and warm
+    // The known tenant cached and warm, its cache entry fresh: an entry read up to 10 s ago by
+    // the rows above could expire during the flood, and its re-read would be counted against it.
+    await readTenant(env.KV, TENANT_ID);
+    await send("/v1/presign", presignInit(repeated, 0));
     const strangerStatuses: Record<string, number> = {};
     const started = Date.now();
     for (let sent = 0; sent < strangerRequests; sent += 250) {

@@ -23,7 +23,7 @@ import { ASYMMETRIC_ALGORITHMS, OPERATIONS, TenantId, type Operation } from "../
 import { getTenant, type Tenant } from "../tenants/store";
 import { duplicateMember } from "./json-members";
 import { BoundedLru, tokenDigest } from "./token-cache";
-import { fromBase64Url } from "../bytes";
+import { base64UrlText } from "../bytes";
 import * as v from "valibot";
 
 /** Tokens larger than this are refused before any parsing (a JWT of ours is < 1 KiB). */
@@ -166,29 +166,48 @@ function bearerToken(authorization: string | undefined): string {
 function decodeToken(token: string): { header: JsonObject; claims: JsonObject } {
   const segments = token.split(".");
   if (segments.length !== 3) throw invalidToken("a JWT has three dot-separated parts");
-  const [header, claims] = (["header", "claims"] as const).map((part, index) => {
-    let json: string;
-    let value: unknown;
-    try {
-      json = utf8.decode(fromBase64Url(segments[index] ?? ""));
-      value = JSON.parse(json);
-    } catch (cause) {
-      throw invalidToken(`the token's ${part} is not base64url-encoded JSON`, cause);
-    }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw invalidToken(`the token's ${part} is not a JSON object`);
-    }
-    const duplicate = duplicateMember(json);
-    if (duplicate !== undefined) {
-      throw invalidToken(`the token's ${part} repeats '${duplicate.slice(0, 64)}'`);
-    }
-    return value as JsonObject;
-  }) as [JsonObject, JsonObject];
-  return { header, claims };
+  const [headerSegment = "", claimsSegment = ""] = segments;
+  return { header: decodedHeader(headerSegment), claims: decodeSegment("claims", claimsSegment) };
+}
+
+/**
+ * Headers already decoded, by their segment: the tokens of one issuer key share one header
+ * (alg, kid, typ), so a new token's header is usually one seen before. Only headers that
+ * decoded into an object without duplicate members are kept, and each is the same function of
+ * its segment, so a hit answers what decoding again would. Frozen, as every later token shares
+ * it; long segments (never a real header) are not kept, so the cache stays small.
+ */
+const decodedHeaders = new BoundedLru<JsonObject>(64);
+const DECODED_HEADER_MAX_CHARS = 512;
+
+function decodedHeader(segment: string): JsonObject {
+  const known = decodedHeaders.get(segment);
+  if (known !== undefined) return known;
+  const header = Object.freeze(decodeSegment("header", segment));
+  if (segment.length <= DECODED_HEADER_MAX_CHARS) decodedHeaders.set(segment, header);
+  return header;
+}
+
+function decodeSegment(part: "header" | "claims", segment: string): JsonObject {
+  let json: string;
+  let value: unknown;
+  try {
+    json = base64UrlText(segment);
+    value = JSON.parse(json);
+  } catch (cause) {
+    throw invalidToken(`the token's ${part} is not base64url-encoded JSON`, cause);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw invalidToken(`the token's ${part} is not a JSON object`);
+  }
+  const duplicate = duplicateMember(json);
+  if (duplicate !== undefined) {
+    throw invalidToken(`the token's ${part} repeats '${duplicate.slice(0, 64)}'`);
+  }
+  return value as JsonObject;
 }
 
 type JsonObject = Record<string, unknown>;
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 async function tenantOf(env: Env, claims: JsonObject): Promise<Tenant> {
   const iss = claims.iss;

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   authenticate,
@@ -46,6 +47,57 @@ describe("BoundedLru", () => {
     expect(lru.size).toBe(3);
     expect(lru.get("b")).toBeUndefined();
     expect([lru.get("a"), lru.get("c"), lru.get("d")]).toEqual([1, 3, 4]);
+  });
+
+  it("keeps the entries and the order a plain list of recent keys would, whatever the calls", () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("set" as const), key: fc.integer({ min: 0, max: 5 }) }),
+      fc.record({ kind: fc.constant("get" as const), key: fc.integer({ min: 0, max: 5 }) }),
+      fc.record({ kind: fc.constant("delete" as const), key: fc.integer({ min: 0, max: 5 }) }),
+      fc.record({ kind: fc.constant("clear" as const), key: fc.constant(0) }),
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(op, { maxLength: 60, size: "large" }),
+        (max, ops) => {
+          const lru = new BoundedLru<number>(max);
+          // The model: [key, value] pairs from the least to the most recently used.
+          let model: [string, number][] = [];
+          ops.forEach(({ kind, key: k }, step) => {
+            const key = `k${k}`;
+            const at = model.findIndex(([held]) => held === key);
+            if (kind === "set") {
+              if (at >= 0) model.splice(at, 1);
+              else if (model.length >= max) model.shift();
+              model.push([key, step]);
+              lru.set(key, step);
+            } else if (kind === "get") {
+              const expected = at >= 0 ? model.splice(at, 1)[0] : undefined;
+              if (expected !== undefined) model.push(expected);
+              expect(lru.get(key)).toBe(expected?.[1]);
+            } else if (kind === "delete") {
+              if (at >= 0) model.splice(at, 1);
+              lru.delete(key);
+            } else {
+              model = [];
+              lru.clear();
+            }
+            expect(lru.size).toBe(model.length);
+          });
+          // New keys then evict the rest exactly in the model's order, least recently used first
+          // (a `get` of an absent key changes nothing).
+          for (let i = 0; i < max; i++) {
+            const evicted = model.length >= max ? model.shift() : undefined;
+            lru.set(`new${i}`, -1);
+            model.push([`new${i}`, -1]);
+            if (evicted !== undefined) expect(lru.get(evicted[0])).toBeUndefined();
+          }
+          expect(lru.size).toBe(max);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it("refuses a bound that is not a positive integer", () => {

@@ -31,6 +31,50 @@ describe("request bodies", () => {
     }
   });
 
+  // Requests from the network declare their length (or are chunked); `call` builds requests
+  // without either header, so these cases set them as a client would.
+  it("checks a body with a declared Content-Length as any other: 413, 415, and through", async () => {
+    const t = await token();
+    const send = (body: string, headers: Record<string, string>) =>
+      call("/v1/presign", {
+        token: t,
+        rawBody: body,
+        headers: { "Content-Length": String(new TextEncoder().encode(body).length), ...headers },
+      });
+    const big = JSON.stringify({ method: "GET", key: "a", pad: "x".repeat(64 * 1024) });
+    await expectProblem(
+      await send(big, { "Content-Type": "application/json" }),
+      413,
+      "payload_too_large",
+    );
+    // A declared length may also be a lie; what is declared over the limit is refused unread.
+    await expectProblem(
+      await send("{}", { "Content-Type": "application/json", "Content-Length": "65537" }),
+      413,
+      "payload_too_large",
+    );
+    for (const contentType of ["text/plain", "application/jsonx", ""]) {
+      const res = await send('{"method":"GET","key":"a"}', { "Content-Type": contentType });
+      await expectProblem(res, 415, "unsupported_media_type");
+    }
+    const ok = await send('{"method":"GET","key":"a"}', { "Content-Type": "application/json" });
+    expect(ok.status).toBe(200);
+  });
+
+  it("measures a chunked body whatever length it declares", async () => {
+    const big = JSON.stringify({ method: "GET", key: "a", pad: "x".repeat(64 * 1024) });
+    const res = await call("/v1/presign", {
+      token: await token(),
+      rawBody: big,
+      headers: {
+        "Content-Type": "application/json",
+        "Content-Length": "2",
+        "Transfer-Encoding": "chunked",
+      },
+    });
+    await expectProblem(res, 413, "payload_too_large");
+  });
+
   it("refuses malformed JSON with 400", async () => {
     const res = await call("/v1/presign", {
       token: await token(),
