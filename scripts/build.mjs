@@ -5,8 +5,8 @@
 //   imports statically; the full gateway (src/cold.ts) and what only it needs are modules that
 //   only a dynamic `import()` reaches, which workerd does not compile at startup (wrangler has no
 //   code splitting of its own: workers-sdk issue 417). dist/worker.meta.json is esbuild's
-//   metafile of it (which module holds what), read by .ci/run; dist/worker/index.d.ts gives the
-//   entry the types of src/index.ts;
+//   metafile of it (which module holds what) and dist/worker.startup.json its startup set, both
+//   read by .ci/run; dist/worker/index.d.ts gives the entry the types of src/index.ts;
 // - dist/client/index.js: the `edgesign/client` subpath export (ESM for browsers, Node and
 //   Workers; type imports of the gateway's schemas are erased). The checksum libraries it uses
 //   (@aws-crypto/crc32, @aws-crypto/crc32c, @aws-sdk/crc64-nvme) are bundled into it, resolved
@@ -56,17 +56,9 @@ const worker = await build({
 });
 writeFileSync("dist/worker.meta.json", JSON.stringify(worker.metafile));
 
-// The startup set (the entry and the chunks it imports statically) must not hold what only the
-// full gateway needs: esbuild splits by whole module, so one import from a hot module (e.g. the
-// XML escaping the presign path needs, from the module with the XML reader) moves a cold module
-// into every isolate's startup. These are the ones that did, or would weigh most.
-const COLD_ONLY = [
-  /^src\/s3\/(xml|xml-reader|multipart)\.ts$/,
-  /^src\/signing\/post-policy\.ts$/,
-  /^src\/(uploads|links)\//,
-  /^src\/routes\/(admin|admin-ui|static-page|links|uploads|sign-request|demo)\.ts$/,
-  /^src\/events\/deliver\.ts$/,
-];
+// The startup set: the entry and the chunks it imports statically, what an isolate compiles
+// before it answers (the others are compiled on first use). Written to dist/worker.startup.json
+// for .ci/run, which prints its size.
 const outputs = worker.metafile.outputs;
 const startupSet = new Set(
   Object.keys(outputs).filter((file) => outputs[file].entryPoint === "src/index.ts"),
@@ -76,6 +68,19 @@ for (const file of startupSet) {
     if (kind === "import-statement" && path in outputs) startupSet.add(path);
   }
 }
+writeFileSync("dist/worker.startup.json", JSON.stringify([...startupSet]));
+
+// It must not hold what only the full gateway needs: esbuild splits by whole module, so one
+// import from a hot module (e.g. the XML escaping the presign path needs, from the module with
+// the XML reader) moves a cold module into every isolate's startup. These are the ones that did,
+// or would weigh most.
+const COLD_ONLY = [
+  /^src\/s3\/(xml|xml-reader|multipart)\.ts$/,
+  /^src\/signing\/post-policy\.ts$/,
+  /^src\/(uploads|links)\//,
+  /^src\/routes\/(admin|admin-ui|static-page|links|uploads|sign-request|demo)\.ts$/,
+  /^src\/events\/deliver\.ts$/,
+];
 const misplaced = [...startupSet]
   .flatMap((file) => Object.keys(outputs[file].inputs))
   .filter((input) => COLD_ONLY.some((pattern) => pattern.test(input)));
