@@ -16,7 +16,7 @@ import { authenticate, signatureCheckCount } from "../../src/auth/verify";
 import { chargeRateLimit } from "../../src/ratelimit";
 import { presignForCaller } from "../../src/signing/service";
 import { readTenant, TENANT_CACHE_TTL_MS } from "../../src/tenants/store";
-import { meterUsage } from "../../src/usage/meter";
+import { meterUsage, type MeterInput } from "../../src/usage/meter";
 import type { Env } from "../../src/env";
 import app from "../../src/index";
 import {
@@ -291,6 +291,15 @@ export async function runRequests(
 
   // The other parts of a warm /v1/presign, called directly.
   const principal = await authenticate(env, `Bearer ${repeated}`);
+  /** What the app's `callOf` gives `meterUsage` for this caller (src/routes/common.ts). */
+  const meterInput = (): MeterInput => ({
+    env,
+    tenant: principal.tenant,
+    sub: SUBJECT,
+    nowMs: Date.now(),
+    waitUntil: (promise) => executionCtx.waitUntil(promise),
+    requestId: "bench",
+  });
   await run(
     "presign-for-caller",
     "presignForCaller(): grants, key rules, usage count, signer, log line",
@@ -302,18 +311,7 @@ export async function runRequests(
           principal,
           requestId: "bench",
           now: new Date(),
-          meter: (counts) =>
-            meterUsage(
-              {
-                env,
-                tenant: principal.tenant,
-                sub: SUBJECT,
-                nowMs: Date.now(),
-                waitUntil: (promise) => executionCtx.waitUntil(promise),
-                requestId: "bench",
-              },
-              counts,
-            ),
+          meter: (counts) => meterUsage(meterInput(), counts),
           emit: () => undefined,
         },
         { method: "GET", key: keys[i % keys.length] as string },
@@ -341,18 +339,7 @@ export async function runRequests(
     "meter-usage",
     "meterUsage(): one URL into the isolate's usage batch (a tenant without a quota)",
     { urlsPerOp: 0, requestsPerOp: 0 },
-    () =>
-      meterUsage(
-        {
-          env,
-          tenant: principal.tenant,
-          sub: SUBJECT,
-          nowMs: Date.now(),
-          waitUntil: (promise) => executionCtx.waitUntil(promise),
-          requestId: "bench",
-        },
-        { "urls.get": 1 },
-      ),
+    () => meterUsage(meterInput(), { "urls.get": 1 }),
     standard,
   );
 
