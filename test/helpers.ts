@@ -193,6 +193,29 @@ export async function presign(token: string, body: Record<string, unknown>) {
   return { res, json: (await res.json()) as Record<string, unknown> };
 }
 
+/**
+ * `count` GET presigns of distinct keys, all in flight at once, from `subjects` users of tenant
+ * `id` (signed with `key`): what the exact counters must not over-admit.
+ */
+export async function concurrentPresigns(
+  id: string,
+  key: KeyPair,
+  count = 500,
+  subjects = 5,
+): Promise<Response[]> {
+  const tokens = await Promise.all(
+    Array.from({ length: subjects }, (_, i) => mintToken(key, { iss: id, sub: `user${i}` })),
+  );
+  return Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      call("/v1/presign", {
+        token: tokens[i % subjects] as string,
+        body: { method: "GET", key: `k${i}` },
+      }),
+    ),
+  );
+}
+
 export async function expectProblem(
   res: Response,
   status: number,

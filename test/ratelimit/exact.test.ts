@@ -7,24 +7,14 @@ import {
   type RateLimitCounter,
 } from "../../src/ratelimit/exact";
 import { windowIndex } from "../../src/ratelimit/window";
-import { call, mintToken, seedTenant, storedTenant } from "../helpers";
+import { call, concurrentPresigns, mintToken, seedTenant, storedTenant } from "../helpers";
 
 describe("exact mode (Durable Object per tenant)", () => {
   it("admits exactly `limit` of 500 concurrent requests: zero over-admission", async () => {
     const { id, key } = await seedTenant({
       rateLimit: { mode: "exact", tenant: { limit: 100, period: 3600 } },
     });
-    const tokens = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => mintToken(key, { iss: id, sub: `user${i}` })),
-    );
-    const responses = await Promise.all(
-      Array.from({ length: 500 }, (_, i) =>
-        call("/v1/presign", {
-          token: tokens[i % 5] as string,
-          body: { method: "GET", key: `k${i}` },
-        }),
-      ),
-    );
+    const responses = await concurrentPresigns(id, key);
     const statuses = responses.map((res) => res.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(100);
     expect(statuses.filter((s) => s === 429)).toHaveLength(400);

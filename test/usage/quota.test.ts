@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { decideQuota, quotaWindows } from "../../src/usage/metrics";
 import { FakeS3 } from "../fake-s3";
-import { call, expectProblem, mintToken, seedTenant } from "../helpers";
+import { call, concurrentPresigns, expectProblem, mintToken, seedTenant } from "../helpers";
 import { countingObjects, usageOf } from "./support";
 
 afterEach(() => {
@@ -27,17 +27,7 @@ function secondsToNextDay(nowMs = Date.now()): number {
 describe("urlsPerDay", () => {
   it("admits exactly the quota of 500 concurrent requests: zero over-admission", async () => {
     const { id, key } = await seedTenant({ quota: { urlsPerDay: 100 } });
-    const tokens = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => mintToken(key, { iss: id, sub: `user${i}` })),
-    );
-    const responses = await Promise.all(
-      Array.from({ length: 500 }, (_, i) =>
-        call("/v1/presign", {
-          token: tokens[i % 5] as string,
-          body: { method: "GET", key: `k${i}` },
-        }),
-      ),
-    );
+    const responses = await concurrentPresigns(id, key);
     const statuses = responses.map((res) => res.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(100);
     expect(statuses.filter((s) => s === 429)).toHaveLength(400);
