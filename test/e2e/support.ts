@@ -5,6 +5,7 @@
  */
 import { request } from "node:http";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
+import { expect } from "vitest";
 
 function required(name: string): string {
   const value = process.env[name];
@@ -213,6 +214,31 @@ export async function api(token: string, path: string, body?: unknown): Promise<
     contentType: res.headers.get("content-type"),
     json: text === "" ? null : JSON.parse(text),
   };
+}
+
+/**
+ * Signs UploadPart URLs for `parts` (numbered from 1) and PUTs each to S3, expecting 200s;
+ * returns the part numbers and ETags that complete the upload.
+ */
+export async function uploadParts(
+  token: string,
+  key: string,
+  uploadId: string,
+  parts: Buffer[],
+): Promise<{ partNumber: number; etag: string }[]> {
+  const signed = await api(token, "/v1/uploads/multipart/sign-parts", {
+    key,
+    uploadId,
+    partNumbers: parts.map((_, i) => i + 1),
+  });
+  expect(signed.status, JSON.stringify(signed.json)).toBe(200);
+  const etags: { partNumber: number; etag: string }[] = [];
+  for (const [i, part] of parts.entries()) {
+    const res = await s3Request(signed.json.parts[i].url, { method: "PUT", body: part });
+    expect(res.status, res.body.toString()).toBe(200);
+    etags.push({ partNumber: i + 1, etag: String(res.headers.etag) });
+  }
+  return etags;
 }
 
 /** Sends a POST form as a browser would: the returned fields in order (then overrides), the file. */

@@ -16,6 +16,7 @@ import {
   S3,
   s3Request,
   type TestTenant,
+  uploadParts,
 } from "./support";
 
 const MiB = 1024 ** 2;
@@ -119,22 +120,6 @@ describe("multipart uploads through the gateway", () => {
     });
     expect(res.status, JSON.stringify(res.json)).toBe(200);
     return res.json as { uploadId: string; key: string; partSize: number };
-  }
-
-  async function uploadParts(t: string, key: string, uploadId: string, parts: Buffer[]) {
-    const signed = await api(t, "/v1/uploads/multipart/sign-parts", {
-      key,
-      uploadId,
-      partNumbers: parts.map((_, i) => i + 1),
-    });
-    expect(signed.status, JSON.stringify(signed.json)).toBe(200);
-    const etags: { partNumber: number; etag: string }[] = [];
-    for (const [i, part] of parts.entries()) {
-      const res = await s3Request(signed.json.parts[i].url, { method: "PUT", body: part });
-      expect(res.status, res.body.toString()).toBe(200);
-      etags.push({ partNumber: i + 1, etag: String(res.headers.etag) });
-    }
-    return etags;
   }
 
   it("a 12 MiB file in parts of 5, 5 and 2 MiB completes and reads back byte-identical", async () => {

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, api, createTenant, GATEWAY_URL, RUN, S3, s3Request } from "./support";
+import { ADMIN_TOKEN, api, createTenant, GATEWAY_URL, RUN, S3, uploadParts } from "./support";
 
 const MiB = 1024 ** 2;
 const CLI = join(import.meta.dirname, "../../cli/edgesign.mjs");
@@ -17,19 +17,7 @@ async function uploadInParts(token: string, key: string, parts: Buffer[]) {
   const created = await api(token, "/v1/uploads/multipart", { key });
   expect(created.status, JSON.stringify(created.json)).toBe(200);
   const uploadId = created.json.uploadId as string;
-  const signed = await api(token, "/v1/uploads/multipart/sign-parts", {
-    key,
-    uploadId,
-    partNumbers: parts.map((_, i) => i + 1),
-  });
-  expect(signed.status, JSON.stringify(signed.json)).toBe(200);
-  const etags: { partNumber: number; etag: string }[] = [];
-  for (const [i, part] of parts.entries()) {
-    const res = await s3Request(signed.json.parts[i].url, { method: "PUT", body: part });
-    expect(res.status, res.body.toString()).toBe(200);
-    etags.push({ partNumber: i + 1, etag: String(res.headers.etag) });
-  }
-  return { uploadId, etags };
+  return { uploadId, etags: await uploadParts(token, key, uploadId, parts) };
 }
 
 /** The tenant's usage totals, waiting for the isolate's batch to reach the object (≤ 10 s). */
