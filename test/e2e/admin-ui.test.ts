@@ -10,10 +10,8 @@
  * Presigning contacts no S3 server, so this file needs only the gateway (scripts/e2e.mjs starts
  * both; the S3 variables only fill the tenant's bucket fields).
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium, type BrowserContext, type Dialog, type Page } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import type { Dialog, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ADMIN_TOKEN,
@@ -24,27 +22,15 @@ import {
   S3,
   type TestTenant,
 } from "./support";
+import { openChromium, type Chromium } from "./chromium";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-/** The flags every run uses (no GPU, no network beyond loopback, no first-run or sync noise). */
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 /** URLs issued before the page is opened: the counts it must show. */
 const ISSUED = { "urls.get": 3, "urls.put": 2 };
 
 let tenant: TestTenant;
-let profile: string;
-let context: BrowserContext;
+let chrome: Chromium;
 let page: Page;
-const consoleErrors: string[] = [];
+let consoleErrors: string[] = [];
 const dialogs: string[] = [];
 
 interface Usage {
@@ -101,23 +87,12 @@ beforeAll(async () => {
     const method = metric === "urls.get" ? "GET" : "PUT";
     for (let i = 0; i < count; i++) await presign(token, { method, key: `ui/${i}-${RUN}.txt` });
   }
-  profile = mkdtempSync(join(tmpdir(), "edgesign-chromium-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS,
-    viewport: { width: 1200, height: 1000 },
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on("console", (message) => {
-    if (message.type() === "error") consoleErrors.push(message.text());
-  });
-  page.on("pageerror", (error) => consoleErrors.push(`pageerror: ${error.message}`));
+  chrome = await openChromium({ width: 1200, height: 1000 });
+  ({ page, consoleErrors } = chrome);
 }, 60_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
+  await chrome?.close();
 });
 
 describe("the operator page in Chromium", () => {

@@ -8,35 +8,21 @@
  * Screenshots go to test-results/.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTenant, GATEWAY_URL, RUN, S3, s3Request, type TestTenant } from "./support";
+import { openChromium, type Chromium } from "./chromium";
 
 const MiB = 1024 ** 2;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-/** The flags every run uses (no GPU, no network beyond loopback, no first-run or sync noise). */
-const FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 let tenant: TestTenant;
 /** A tenant with upload.maxBytes: Uppy's PutObject becomes a POST form, its complete is pinned. */
 let limitedTenant: TestTenant;
-let profile: string;
-let context: BrowserContext;
+let chrome: Chromium;
 let page: Page;
-const consoleErrors: string[] = [];
+let consoleErrors: string[] = [];
 const s3Requests: { method: string; url: string; headers: Record<string, string> }[] = [];
 /** The page's `POST /v1/uploads/confirm` calls (the Uppy adapter's, on upload-success). */
 const confirms: { key: string; status: number }[] = [];
@@ -52,19 +38,8 @@ beforeAll(async () => {
   limitedTenant = await createTenant(`e2e-browser-lim-${RUN}`, S3.bucket, {
     upload: { maxBytes: 16 * MiB },
   });
-  // A fresh profile per run (playwright passes it as --user-data-dir).
-  profile = mkdtempSync(join(tmpdir(), "edgesign-chromium-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS,
-    viewport: { width: 1100, height: 900 },
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on("console", (message) => {
-    if (message.type() === "error") consoleErrors.push(message.text());
-  });
-  page.on("pageerror", (error) => consoleErrors.push(`pageerror: ${error.message}`));
+  chrome = await openChromium({ width: 1100, height: 900 });
+  ({ page, consoleErrors } = chrome);
   page.on("response", (response) => {
     const request = response.request();
     if (request.url() === `${GATEWAY_URL}/v1/uploads/confirm` && request.method() === "POST") {
@@ -80,8 +55,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await context?.close();
-  rmSync(profile, { recursive: true, force: true });
+  await chrome?.close();
 });
 
 /** Opens the demo as `tenant`'s alice, uploads `files` with Uppy, waits for 100 % and links. */
