@@ -802,16 +802,24 @@ function requestPathChecks() {
   });
   const interleavedUs = report.interleaved === undefined ? undefined : sideUs("medianUs");
   const boundNewUs = side["bound-one-handler-new-token"]?.medianUs;
+  // The new-token target's denominator, taken side by side: jose's jwtVerify of a new token and
+  // a repeated-token request done one after the other in one operation (bench/src/requests.ts,
+  // interleavedTargets). The sum of the two measured in loops of their own is printed beside it.
+  const thenUs = side["jwtverify-then-repeated-token"]?.medianUs;
+  const boundThenUs = side["jwtverify-then-bound"]?.medianUs;
+  const judgedSideBySide = interleavedUs !== undefined && thenUs !== undefined;
   report.requestRatios = {
     ...(interleavedUs === undefined ? ratiosOf(sequentialUs) : ratiosOf(interleavedUs)),
-    // Context: the same ratio for the bound (the one-handler app with a new token per request).
-    ...(interleavedUs === undefined || boundNewUs === undefined
-      ? {}
-      : {
+    ...(judgedSideBySide
+      ? {
+          newTokenOverJwtVerifyThenRepeated: round(interleavedUs.fresh / thenUs),
+          // Context: the same ratios for the bound (the one-handler app, a new token per request).
+          boundNewTokenOverJwtVerifyThenBound: round(boundNewUs / boundThenUs),
           boundNewTokenOverJwtVerifyPlusBound: round(
             boundNewUs / (interleavedUs.jwtVerify + interleavedUs.bound),
           ),
-        }),
+        }
+      : {}),
     basis: interleavedUs === undefined ? "sequential rows (p50)" : "interleaved (median of rounds)",
     sequential: ratiosOf(sequentialUs),
     ...(interleavedUs === undefined
@@ -845,11 +853,17 @@ function requestPathChecks() {
       report.requestRatios.repeatedTokenOverOneHandler,
       (v) => v <= TARGETS.repeatedTokenOverOneHandlerMax,
     ],
-    [
-      `/v1/presign new token / (jose jwtVerify + repeated token) ≤ ${TARGETS.newTokenOverJwtVerifyPlusRepeatedMax}× (${basis}: ${f(us.fresh)} / (${f(us.jwtVerify)} + ${f(us.repeated)}) µs)`,
-      report.requestRatios.newTokenOverJwtVerifyPlusRepeated,
-      (v) => v <= TARGETS.newTokenOverJwtVerifyPlusRepeatedMax,
-    ],
+    judgedSideBySide
+      ? [
+          `/v1/presign new token / (jose jwtVerify, then a repeated-token request, as one op) ≤ ${TARGETS.newTokenOverJwtVerifyPlusRepeatedMax}× (${basis}: ${f(us.fresh)} / ${f(thenUs)} µs; measured apart, ${f(us.jwtVerify)} + ${f(us.repeated)} µs would give ${report.requestRatios.newTokenOverJwtVerifyPlusRepeated}×, the bound ${report.requestRatios.boundNewTokenOverJwtVerifyPlusBound}×)`,
+          report.requestRatios.newTokenOverJwtVerifyThenRepeated,
+          (v) => v <= TARGETS.newTokenOverJwtVerifyPlusRepeatedMax,
+        ]
+      : [
+          `/v1/presign new token / (jose jwtVerify + repeated token) ≤ ${TARGETS.newTokenOverJwtVerifyPlusRepeatedMax}× (${basis}: ${f(us.fresh)} / (${f(us.jwtVerify)} + ${f(us.repeated)}) µs)`,
+          report.requestRatios.newTokenOverJwtVerifyPlusRepeated,
+          (v) => v <= TARGETS.newTokenOverJwtVerifyPlusRepeatedMax,
+        ],
     ["batch of 100 p50 ≤ 5 ms (µs)", byId["batch-100"].p50Us, (v) => v <= TARGETS.batch100P50Us],
   ];
   if (report.strangers) {
@@ -1012,11 +1026,12 @@ function requestPathTables() {
     out.push(
       `repeated token / bound: ${r.interleavedMedian.repeatedTokenOverOneHandler}× of the rounds' medians ` +
         `(${r.interleavedMin.repeatedTokenOverOneHandler}× of their mins; ${r.sequential.repeatedTokenOverOneHandler}× from the sequential rows)\n` +
-        `new token / (jwtVerify + repeated token): ${r.interleavedMedian.newTokenOverJwtVerifyPlusRepeated}× of the rounds' medians ` +
+        `new token / (jwtVerify, then a repeated-token request, one op): ${r.newTokenOverJwtVerifyThenRepeated}× of the rounds' medians\n` +
+        `new token / (jwtVerify + repeated token, each measured apart): ${r.interleavedMedian.newTokenOverJwtVerifyPlusRepeated}× of the rounds' medians ` +
         `(${r.interleavedMin.newTokenOverJwtVerifyPlusRepeated}× of their mins; ${r.sequential.newTokenOverJwtVerifyPlusRepeated}× from the sequential rows)` +
         (boundNew === undefined || boundSame === undefined
           ? ""
-          : `\nthe bound itself: new token / (jwtVerify + bound) ${r.boundNewTokenOverJwtVerifyPlusBound}×; ` +
+          : `\nthe bound itself: new token / (jwtVerify, then the bound, one op) ${r.boundNewTokenOverJwtVerifyThenBound}×, / (jwtVerify + bound, apart) ${r.boundNewTokenOverJwtVerifyPlusBound}×; ` +
             `a new token costs it ${(boundNew.medianUs - boundSame.medianUs).toFixed(1)} µs over a repeated one (medians), ` +
             `against ${(authNew.medianUs - authSame.medianUs).toFixed(1)} µs for authenticate() alone ` +
             `(${authNew.medianUs.toFixed(1)} − ${authSame.medianUs.toFixed(1)}) and ${jwtVerify.medianUs.toFixed(1)} µs for jose jwtVerify alone`),

@@ -5,7 +5,7 @@
  * from either. Middleware order: request id → CORS → body guard → auth → routes; every error is
  * mapped once, in onError, to problem+json.
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import { GatewayError } from "./errors";
 import {
   adminAuth,
@@ -21,12 +21,12 @@ import type { Router } from "./openapi/route";
 import { ADMIN_UI_PATH } from "./routes/admin-ui-path";
 
 /**
- * An app serving `routers`' routes behind the gateway's middleware; a request no route takes
- * gets the `not_found` problem.
- * @example const app = gatewayApp([health, presign])
+ * `app` serving `routers`' routes behind the gateway's middleware; a request no route takes
+ * gets the `not_found` problem. The caller picks the Hono preset (its router): the hot app a
+ * small one, the full app hono's default.
+ * @example const app = gatewayApp(new Hono<AppEnv>(), [health, presign])
  */
-export function gatewayApp(routers: readonly Router<AppEnv>[]): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function gatewayApp(app: Hono<AppEnv>, routers: readonly Router<AppEnv>[]): Hono<AppEnv> {
   app.use("*", requestContext());
   app.use("/v1/*", clientCors());
   app.use("/v1/*", jsonBody());

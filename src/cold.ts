@@ -4,14 +4,16 @@
  * module with a dynamic `import()` the first time an isolate gets a request off the hot path
  * (src/hot.ts) or a queue batch, and keeps it: no module here is compiled at startup.
  */
+import { Hono } from "hono";
 import { gatewayApp } from "./app";
 import type { Env } from "./env";
+import type { AppEnv } from "./middleware";
 import { GatewayError } from "./errors";
 import { handleQueue } from "./events/deliver";
 import { setLogLevel } from "./log";
 import { routers } from "./routes";
 
-export const app = gatewayApp(routers);
+export const app = gatewayApp(new Hono<AppEnv>(), routers);
 
 /** Built ahead of time from the same route configs and schemas (src/openapi/api.ts). */
 app.get("/openapi.json", async (c) => {

@@ -20,7 +20,7 @@ import { logError, logInfo } from "../log";
 import { hourOf, rowsOf, type Counts, type WebhookOutcome } from "../usage/metrics";
 import { objectOf } from "../usage/meter";
 import type { EventMessage } from "./emit";
-import { EVENT_TYPES } from "./schema";
+import { EVENT_TYPES } from "./types";
 import { signWebhook } from "./signature";
 
 /** The queue names of wrangler.toml: events, and where the queue moves what it gave up on. */

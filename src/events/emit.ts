@@ -11,7 +11,8 @@ import type { Env } from "../env";
 import { logError } from "../log";
 import type { Tenant } from "../tenants/store";
 import { meterUsage } from "../usage/meter";
-import type { EventType, GatewayEvent } from "./schema";
+import type { GatewayEvent } from "./schema";
+import type { EventType } from "./types";
 
 /** One delivery: an event for one webhook. Everything the consumer needs, but secret values. */
 export interface EventMessage {

@@ -1,23 +1,13 @@
 /**
- * Upload events (docs/webhooks.md): the event types a tenant's webhook subscribes to, and the
- * payload each delivery carries, as one schema (the OpenAPI component `WebhookEvent`, the
+ * Upload events (docs/webhooks.md): the payload each delivery carries (the types a webhook
+ * subscribes to are in ./types.ts), as one schema (the OpenAPI component `WebhookEvent`, the
  * TypeScript types, and what the tests check deliveries against). The payload follows the
  * Standard Webhooks recommendation: `{ type, timestamp, data }`.
  */
 import * as v from "valibot";
 import { component, documented, integerIn } from "../openapi/route";
 import { CHECKSUM_ALGORITHMS } from "../s3/providers";
-
-export const EVENT_TYPES = [
-  "upload.completed",
-  "link.created",
-  "link.deleted",
-  "tenant.revoked",
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
-/** Webhooks per tenant: each event is one queue message per subscribed webhook. */
-export const MAX_WEBHOOKS = 8;
+import type { EventType } from "./types";
 
 const Base = {
   tenant: v.string(),

@@ -8,7 +8,7 @@
  * This replaces `@hono/zod-openapi` and zod, whose schemas were most of the Worker's bundle and
  * of its startup time (docs/performance.md, "Cold start"): valibot's are plain objects.
  */
-import { Hono, type Context, type Env, type MiddlewareHandler } from "hono";
+import type { Context, Env, Hono, MiddlewareHandler } from "hono";
 import { validator } from "hono/validator";
 import * as v from "valibot";
 

@@ -3,7 +3,7 @@
  * the admin API, the TypeScript type and the OpenAPI component.
  */
 import * as v from "valibot";
-import { EVENT_TYPES, MAX_WEBHOOKS } from "../events/schema";
+import { EVENT_TYPES, MAX_WEBHOOKS } from "../events/types";
 import { prefixProblem } from "../keys";
 import { component, documented, integerIn } from "../openapi/route";
 import { CHECKSUM_ALGORITHMS, expiryProblem, PROVIDERS, styleProblem } from "../s3/providers";

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app as fullApp } from "../../src/cold";
 import app from "../../src/index";
+import { EVENT_TYPES } from "../../src/events/types";
 import { apiDocument } from "../../src/openapi/api";
 import { FakeS3 } from "../fake-s3";
 import { call, expectProblem, mintToken, seedTenant } from "../helpers";
@@ -241,6 +242,17 @@ describe("GET /openapi.json", () => {
       .filter((route) => route.method !== "ALL" && route.path !== "/openapi.json")
       .map((route) => `${route.method} ${route.path}`);
     expect(new Set(documented)).toEqual(new Set(served));
+  });
+
+  it("documents the webhook payload (component WebhookEvent), one variant per event type", async () => {
+    // No route refers to it: the document's generator imports its schema (src/openapi/api.ts).
+    const doc = (await (await call("/openapi.json")).json()) as {
+      components: {
+        schemas: Record<string, { oneOf?: { properties: { type: { const: string } } }[] }>;
+      };
+    };
+    const variants = doc.components.schemas.WebhookEvent?.oneOf ?? [];
+    expect(variants.map((variant) => variant.properties.type.const)).toEqual([...EVENT_TYPES]);
   });
 });
 
