@@ -7,7 +7,7 @@
 // is measured by scripts/bench-cold.mjs.
 //
 // Options: --connections N (10) and --duration S (8) for the load test, --skip-load, --skip-node,
-// --cold-runs N (11) runs/samples of each cold-start measurement, --only-cold (just that part),
+// --cold-runs N (21) runs/samples of each cold-start measurement, --only-cold (just that part),
 // --skip-cold.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -35,7 +35,7 @@ const { values: options } = parseArgs({
     duration: { type: "string", default: "8" },
     "skip-load": { type: "boolean", default: false },
     "skip-node": { type: "boolean", default: false },
-    "cold-runs": { type: "string", default: "11" },
+    "cold-runs": { type: "string", default: "21" },
     "only-cold": { type: "boolean", default: false },
     "skip-cold": { type: "boolean", default: false },
   },

@@ -73,14 +73,13 @@ writeFileSync("dist/worker.startup.json", JSON.stringify([...startupSet]));
 // It must not hold what only the full gateway needs: esbuild splits by whole module, so one
 // import from a hot module (e.g. the XML escaping the presign path needs, from the module with
 // the XML reader) moves a cold module into every isolate's startup. These are the ones that did,
-// or would weigh most. jose's remote key set is loaded by src/auth/verify.ts when first used.
+// or would weigh most.
 const COLD_ONLY = [
   /^src\/s3\/(xml|xml-reader|multipart)\.ts$/,
   /^src\/signing\/post-policy\.ts$/,
   /^src\/(uploads|links)\//,
   /^src\/routes\/(admin|admin-ui|static-page|links|uploads|sign-request|demo)\.ts$/,
   /^src\/events\/(deliver|schema)\.ts$/,
-  /^node_modules\/jose\/dist\/webapi\/jwks\/remote\.js$/,
   // hono's default preset (SmartRouter over RegExpRouter and TrieRouter): the hot app is on the
   // tiny preset (src/hot.ts), and a value import of "hono" in a hot module brings these back.
   /^node_modules\/hono\/dist\/(hono|router\/(smart|reg-exp|trie)-router\/[a-z-]+)\.js$/,

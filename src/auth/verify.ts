@@ -7,11 +7,14 @@
  * tenant does not allow), then the signature with a key of the header's family only, so an
  * RS/EdDSA public key can never be used as an HMAC secret.
  */
-// jose by subpath: its index would also bring the remote key set (./remote-jwks.ts) into startup.
-import type { JWTPayload, JWTVerifyGetKey } from "jose";
-import * as joseErrors from "jose/errors";
-import { createLocalJWKSet } from "jose/jwks/local";
-import { jwtVerify } from "jose/jwt/verify";
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from "jose";
 import { audience, readSecret, useSecret, type Env } from "../env";
 import { GatewayError, invalidToken } from "../errors";
 import { logError } from "../log";
@@ -304,7 +307,8 @@ function jwksFor(tenant: Tenant): JWTVerifyGetKey {
 
   let getKey: JWTVerifyGetKey;
   if (jwksUrl !== null) {
-    getKey = remoteKeySet(new URL(jwksUrl));
+    // jose caches the fetched set (10 min) and refetches on an unknown `kid` (30 s cooldown).
+    getKey = createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 3000 });
   } else if (jwks !== null) {
     getKey = createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]);
   } else {
@@ -313,21 +317,6 @@ function jwksFor(tenant: Tenant): JWTVerifyGetKey {
   if (keySets.size >= KEY_SETS_MAX) keySets.clear();
   keySets.set(tenant.id, { version: tenant.version, source, getKey });
   return getKey;
-}
-
-/**
- * jose's remote key set for `url`, created on the first token it verifies: jose caches the
- * fetched set (10 min) and refetches on an unknown `kid` (30 s cooldown). Its module is loaded
- * then (./remote-jwks.ts), not at startup.
- */
-function remoteKeySet(url: URL): JWTVerifyGetKey {
-  let keySet: Promise<JWTVerifyGetKey> | undefined;
-  return async (header, token) => {
-    keySet ??= import("./remote-jwks").then(({ createRemoteJWKSet }) =>
-      createRemoteJWKSet(url, { timeoutDuration: 3000 }),
-    );
-    return (await keySet)(header, token);
-  };
 }
 
 function principalFrom(tenant: Tenant, payload: JWTPayload, now: Date): Principal {

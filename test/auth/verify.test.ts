@@ -66,8 +66,6 @@ describe("valid tokens", () => {
     expect((await presign(token, GET)).res.status).toBe(200);
   });
 
-  // The key set is created on the first token (its module is loaded then, src/auth/remote-jwks.ts)
-  // and kept: one fetch for three tokens.
   it("fetches a remote jwksUrl through jose and caches it", async () => {
     const id = newTenantId();
     const key = await keyPair("ES256", "remote");
