@@ -80,9 +80,9 @@ const COLD_ONLY = [
   /^src\/(uploads|links)\//,
   /^src\/routes\/(admin|admin-ui|static-page|links|uploads|sign-request|demo)\.ts$/,
   /^src\/events\/(deliver|schema)\.ts$/,
-  // hono's default preset (SmartRouter over RegExpRouter and TrieRouter): the hot app is on the
-  // tiny preset (src/hot.ts), and a value import of "hono" in a hot module brings these back.
-  /^node_modules\/hono\/dist\/(hono|router\/(smart|reg-exp|trie)-router\/[a-z-]+)\.js$/,
+  // hono's default preset and its TrieRouter: the hot app's router is a SmartRouter over
+  // RegExpRouter alone (src/hot.ts), and a value import of "hono" in a hot module brings it back.
+  /^node_modules\/hono\/dist\/(hono|router\/trie-router\/[a-z-]+)\.js$/,
 ];
 const misplaced = [...startupSet]
   .flatMap((file) => Object.keys(outputs[file].inputs))

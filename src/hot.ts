@@ -9,12 +9,14 @@
  * Which routes: the URL-issuing ones a client calls before every transfer, and the liveness
  * probe. Measured (docs/performance.md, "Splitting the Worker"; module evaluation in fresh Node 24
  * processes, median of 21): the single bundle 14.2–14.4 ms, this hot set 12.1–12.4 ms (140 KiB of
- * the 182), the bare Worker 3.3 ms; a request off the hot path first loads the rest, 4.7 ms once
- * per isolate. Short-link visits (`GET /l/{code}`) stay off: on the hot path they cost every
+ * the 182; since trimmed to 128 KiB, 0.2–0.4 ms less), the bare Worker 3.3 ms; a request off the
+ * hot path first loads the rest, 4.7 ms once per isolate. Short-link visits (`GET /l/{code}`) stay off: on the hot path they cost every
  * isolate's start +0.5 ms (12.7–12.9 ms), against 4.7 ms once for an isolate whose first request
  * off the hot path is a visit.
  */
-import { Hono } from "hono/tiny";
+import { HonoBase } from "hono/hono-base";
+import { RegExpRouter } from "hono/router/reg-exp-router";
+import { SmartRouter } from "hono/router/smart-router";
 import { getPath } from "hono/utils/url";
 import { gatewayApp } from "./app";
 import type { Router } from "./openapi/route";
@@ -26,11 +28,17 @@ import { presign } from "./routes/presign";
 const HOT_ROUTERS: readonly Router<AppEnv>[] = [health, presign];
 
 /**
- * On hono's `tiny` preset, whose PatternRouter is one regular expression per route: for these
- * few routes it matches as fast as the default SmartRouter, and keeps hono's RegExpRouter and
- * TrieRouter (about 6 KB) out of startup.
+ * hono's default router without its fallback: a SmartRouter over RegExpRouter alone, which
+ * takes every route the hot app has, so TrieRouter (about 2 KB) stays out of startup. Same
+ * matching per request as the default (`npm run bench:ab`, 31 rounds: 9 and 70 µs for /healthz
+ * and /v1/presign, as before). The `tiny` preset saved 3 KB more but its PatternRouter tries the
+ * routes one by one, +1 µs a request; RegExpRouter alone registers routes eagerly, at startup,
+ * where the SmartRouter defers that to the first request (docs/performance.md, "Second trim").
  */
-export const hotApp = gatewayApp(new Hono<AppEnv>(), HOT_ROUTERS);
+export const hotApp = gatewayApp(
+  new HonoBase<AppEnv>({ router: new SmartRouter({ routers: [new RegExpRouter()] }) }),
+  HOT_ROUTERS,
+);
 
 /** A route path's characters that mean something in a regular expression. */
 const REGEX_SPECIALS = /[.*+?^$()|[\]\\]/g;
