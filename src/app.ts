@@ -22,8 +22,8 @@ import { ADMIN_UI_PATH } from "./routes/admin-ui-path";
 
 /**
  * `app` serving `routers`' routes behind the gateway's middleware; a request no route takes
- * gets the `not_found` problem. The caller picks the Hono preset (its router): the hot app a
- * small one, the full app hono's default.
+ * gets the `not_found` problem. The caller picks the app's router: the hot app one without
+ * hono's fallback router (src/hot.ts), the full app hono's default.
  * @example const app = gatewayApp(new Hono<AppEnv>(), [health, presign])
  */
 export function gatewayApp(app: Hono<AppEnv>, routers: readonly Router<AppEnv>[]): Hono<AppEnv> {

@@ -9,10 +9,10 @@
  * Which routes: the URL-issuing ones a client calls before every transfer, and the liveness
  * probe. Measured (docs/performance.md, "Splitting the Worker"; module evaluation in fresh Node 24
  * processes, median of 21): the single bundle 14.2–14.4 ms, this hot set 12.1–12.4 ms (140 KiB of
- * the 182; since trimmed to 128 KiB, 0.2–0.4 ms less), the bare Worker 3.3 ms; a request off the
- * hot path first loads the rest, 4.7 ms once per isolate. Short-link visits (`GET /l/{code}`) stay off: on the hot path they cost every
- * isolate's start +0.5 ms (12.7–12.9 ms), against 4.7 ms once for an isolate whose first request
- * off the hot path is a visit.
+ * the 182; since trimmed to 131 KiB, 0.2–0.4 ms less), the bare Worker 3.3 ms; a request off the
+ * hot path first loads the rest, 4.7 ms once per isolate. Short-link visits (`GET /l/{code}`)
+ * stay off: on the hot path they cost every isolate's start +0.5 ms (12.7–12.9 ms), against
+ * 4.7 ms once for an isolate whose first request off the hot path is a visit.
  */
 import { HonoBase } from "hono/hono-base";
 import { RegExpRouter } from "hono/router/reg-exp-router";

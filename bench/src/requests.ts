@@ -513,7 +513,7 @@ export async function runRequests(
       });
     /**
      * One `POST /v1/presign` per operation through `target`, with the token `token(i)`; with
-     * `verifyFirst`, jose's `jwtVerify` of that token's own new token runs first, in the op.
+     * `verifyFirst`, jose's `jwtVerify` of the new token it gives runs first, in the same op.
      */
     const requestContender = (
       id: string,
